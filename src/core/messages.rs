@@ -1,0 +1,132 @@
+//! Plain-English explanations of decisions.
+
+use ruma_common::{room::JoinRule, UserId};
+use ruma_events::room::power_levels::UserPowerLevel;
+
+use super::{
+    decision::{Action, Code},
+    room::RoomState,
+    rules::LevelsRef,
+};
+
+/// A level as people read it.
+pub fn level_text(level: Option<&UserPowerLevel>) -> String {
+    match level {
+        Some(UserPowerLevel::Int(i)) => i.to_string(),
+        Some(UserPowerLevel::Infinite) => "infinite (room creator)".to_owned(),
+        Some(_) | None => "unknown".to_owned(),
+    }
+}
+
+fn join_rule_text(rule: Option<&JoinRule>) -> String {
+    rule.map_or_else(
+        || "missing (no m.room.join_rules event)".to_owned(),
+        |r| format!("`{}`", r.as_str()),
+    )
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::Knock => "knock",
+        Action::Join => "join",
+        Action::Leave | Action::Rescind => "leave",
+        Action::Invite | Action::Accept => "invite",
+        Action::Kick | Action::Decline => "kick",
+        Action::Ban => "ban",
+        Action::Unban => "unban",
+    }
+}
+
+/// Explains `code` for `action` by `actor` on `target`.
+pub fn message(
+    room: &RoomState,
+    action: Action,
+    actor: &UserId,
+    target: &UserId,
+    code: &Code,
+    levels: LevelsRef<'_>,
+) -> String {
+    let version = room.version().as_str();
+    let rule = join_rule_text(room.join_rule());
+    let membership = |user: &UserId| room.membership(user.as_str()).as_str().to_owned();
+    let (a, t, r) = (
+        level_text(levels.actor),
+        level_text(levels.target),
+        levels.required,
+    );
+    let required = r.map_or_else(|| "unknown".to_owned(), |r| r.to_string());
+    let does = verb(action);
+    match code {
+        Code::Allowed if actor == target => format!("{actor} may {does} (room version {version})."),
+        Code::Allowed => format!("{actor} may {does} {target} (room version {version})."),
+        Code::Duplicate => format!(
+            "This repeats {target}'s current member event: the server returns that event and changes nothing."
+        ),
+        Code::KnockingUnsupported => format!(
+            "Room version {version} has no knocking; it arrived in room version 7. The room must be upgraded."
+        ),
+        Code::JoinRuleForbidsKnock => {
+            let allowed = if room.version().rules().knock_restricted_join_rule {
+                "`knock` or `knock_restricted`"
+            } else {
+                "`knock` (`knock_restricted` needs room version 10)"
+            };
+            format!("The join rule is {rule}; knocking needs {allowed}.")
+        }
+        Code::JoinRuleForbidsJoin => format!(
+            "The join rule is {rule}, which lets nobody join in room version {version}, invited or not."
+        ),
+        Code::NotInvited => format!(
+            "The join rule is {rule}: {actor} must be invited first (their membership is {}; a pending knock is not enough).",
+            membership(actor)
+        ),
+        Code::NotForOthers => format!("Only {target} can {does} for themselves."),
+        Code::Banned => format!("{actor} is banned from this room."),
+        Code::AlreadyJoined if actor == target => format!("{actor} is already in the room."),
+        Code::AlreadyJoined => format!("{target} is already in the room."),
+        Code::AlreadyInvited => format!(
+            "{actor} is already invited: accept (join) or reject (leave) the invite instead of knocking."
+        ),
+        Code::ActorNotJoined => format!(
+            "{actor} must be in the room to {does} (their membership is {}).",
+            membership(actor)
+        ),
+        Code::TargetBanned => format!("{target} is banned; only unban applies to them."),
+        Code::InsufficientLevel => format!(
+            "To {does} needs power level {required}; {actor} has {a}."
+        ),
+        Code::TargetLevelNotBelowActor => format!(
+            "{target} has power level {t}, not below {actor}'s {a}: one can only {does} users with a lower power level."
+        ),
+        Code::TargetNotInRoom => format!(
+            "{target} is not in the room (membership {}), so there is nobody to kick.",
+            membership(target)
+        ),
+        Code::TargetNotBanned => format!("{target} is not banned (membership {}).", membership(target)),
+        Code::TargetNotKnocking => format!(
+            "{target} has no pending knock (membership {}).",
+            membership(target)
+        ),
+        Code::NotKnocking => format!(
+            "{actor} has no pending knock to rescind (membership {}).",
+            membership(actor)
+        ),
+        Code::NotInRoom => format!(
+            "{actor} is not in the room (membership {}), so there is nothing to leave.",
+            membership(actor)
+        ),
+        Code::JoinedRoomsUnknown => format!(
+            "The join rule is {rule}: joining depends on the rooms {actor} is in; pass context.joinedRoomIds."
+        ),
+        Code::NotInAllowedRoom => format!(
+            "The join rule is {rule}: {actor} must be in one of the rooms it allows, be invited, or knock."
+        ),
+        Code::NoAuthorisingUser => {
+            "No member in the room has the power level to invite, so no server can authorise the join.".to_owned()
+        }
+        Code::RoomNotFederated => format!(
+            "The room is not federated (m.federate: false) and {actor} is not on {}, the creator's server.",
+            room.create_sender().server_name()
+        ),
+    }
+}

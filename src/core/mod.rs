@@ -1,0 +1,17 @@
+//! The pure-Rust core: room state, power levels, the knock rules and decisions.
+//! Nothing here knows about JavaScript; the `wasm` module wraps it.
+
+pub mod decision;
+pub mod error;
+pub mod event;
+pub mod messages;
+pub mod power_levels;
+pub mod room;
+pub mod rules;
+pub mod version;
+
+pub use decision::{Action, Code, Decision};
+pub use error::{Error, ErrorCode, Result};
+pub use room::{Ignored, KnockRequest, Member, MemberDetails, RoomState};
+pub use rules::Context;
+pub use version::RoomVersion;
