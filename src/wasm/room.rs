@@ -1,0 +1,198 @@
+//! The JS `Room` class: one room's state and the decisions on it.
+
+use wasm_bindgen::prelude::*;
+
+use super::{
+    error::{stringify, to_js as error_to_js, JsResult},
+    types::{context_from_js, level_number, to_js, JsDecision, JsKnockRequest},
+};
+use crate::core::{event::RawEvent, room::parse_user_id, Action, Context, RoomState};
+
+/// A room's state as a client sees it, answering what each user may do.
+///
+/// Build it with {@link Room.fromStateEvents} or {@link Room.fromStateJson}; keep it current
+/// with {@link Room.applyEvent}. Call `free()` when done (or rely on the FinalizationRegistry).
+#[wasm_bindgen]
+pub struct Room {
+    inner: RoomState,
+}
+
+#[wasm_bindgen]
+impl Room {
+    /// Builds a room from an array of client-format state events, as returned by
+    /// `GET /_matrix/client/v3/rooms/{roomId}/state` or a sync `state` block. The room version
+    /// comes from `m.room.create`. Later events for the same state key win.
+    ///
+    /// @throws {Error} with a `code` (see `ErrorCode`) on bad input.
+    #[wasm_bindgen(js_name = fromStateEvents)]
+    pub fn from_state_events(
+        #[wasm_bindgen(unchecked_param_type = "StateEvent[]")] events: JsValue,
+    ) -> JsResult<Room> {
+        if !js_sys::Array::is_array(&events) {
+            return Err(super::error::invalid_input(
+                "events must be an array of state events",
+            ));
+        }
+        Self::from_state_json(&stringify(&events, "events")?)
+    }
+
+    /// The same as {@link Room.fromStateEvents}, from the JSON text of that array (fastest).
+    #[wasm_bindgen(js_name = fromStateJson)]
+    pub fn from_state_json(text: &str) -> JsResult<Room> {
+        RoomState::from_json(text)
+            .map(|inner| Room { inner })
+            .map_err(error_to_js)
+    }
+
+    /// Applies one more state event (object or JSON text). Non-state events and events of
+    /// other rooms are ignored, with the reason in the result. On error nothing changes.
+    #[wasm_bindgen(js_name = applyEvent, unchecked_return_type = "ApplyResult")]
+    pub fn apply_event(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "StateEvent | string")] event: JsValue,
+    ) -> JsResult<JsValue> {
+        let text = match event.as_string() {
+            Some(text) => text,
+            None if event.is_object() => stringify(&event, "event")?,
+            None => {
+                return Err(super::error::invalid_input(
+                    "event must be an object or JSON text",
+                ))
+            }
+        };
+        let raw = RawEvent::from_json(&text).map_err(error_to_js)?;
+        let ignored = self.inner.apply_event(&raw).map_err(error_to_js)?;
+        #[derive(serde::Serialize)]
+        struct Applied {
+            applied: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            reason: Option<&'static str>,
+        }
+        to_js(&Applied {
+            applied: ignored.is_none(),
+            reason: ignored.map(|i| i.as_str()),
+        })
+    }
+
+    /// Decides whether `actorId` may perform `action` on `targetId` (the actor for self
+    /// actions when omitted), exactly as the homeserver will.
+    ///
+    /// @throws {Error} `UNKNOWN_ACTION`, `INVALID_USER_ID` or `INVALID_INPUT` on bad arguments.
+    #[wasm_bindgen(unchecked_return_type = "Decision")]
+    pub fn check(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Action")] action: &str,
+        #[wasm_bindgen(js_name = actorId)] actor_id: &str,
+        #[wasm_bindgen(js_name = targetId)] target_id: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "CheckContext | undefined")] context: JsValue,
+    ) -> JsResult<JsValue> {
+        let action = Action::parse(action).map_err(error_to_js)?;
+        if target_id.is_none() && !action.is_self_action() {
+            return Err(super::error::invalid_input(format!(
+                "{} needs a targetId",
+                action.as_str()
+            )));
+        }
+        let context = context_from_js(&context)?;
+        let decision = self
+            .inner
+            .check(action, actor_id, target_id.as_deref(), &context)
+            .map_err(error_to_js)?;
+        to_js(&JsDecision::from(&decision))
+    }
+
+    /// The moderator actions on a user at once: accept, decline, ban and unban.
+    #[wasm_bindgen(js_name = permittedActions, unchecked_return_type = "PermittedActions")]
+    pub fn permitted_actions(
+        &self,
+        #[wasm_bindgen(js_name = actorId)] actor_id: &str,
+        #[wasm_bindgen(js_name = targetId)] target_id: &str,
+    ) -> JsResult<JsValue> {
+        let context = Context::default();
+        let decide = |action| {
+            self.inner
+                .check(action, actor_id, Some(target_id), &context)
+        };
+        let [accept, decline, ban, unban] =
+            [Action::Accept, Action::Decline, Action::Ban, Action::Unban].map(decide);
+        let (accept, decline, ban, unban) = (
+            accept.map_err(error_to_js)?,
+            decline.map_err(error_to_js)?,
+            ban.map_err(error_to_js)?,
+            unban.map_err(error_to_js)?,
+        );
+        #[derive(serde::Serialize)]
+        struct Permitted<'a> {
+            accept: JsDecision<'a>,
+            decline: JsDecision<'a>,
+            ban: JsDecision<'a>,
+            unban: JsDecision<'a>,
+        }
+        to_js(&Permitted {
+            accept: (&accept).into(),
+            decline: (&decline).into(),
+            ban: (&ban).into(),
+            unban: (&unban).into(),
+        })
+    }
+
+    /// A user's membership: `"join"`, `"invite"`, `"knock"`, `"ban"` or `"leave"` (also when
+    /// the user has no member event).
+    #[wasm_bindgen(
+        unchecked_return_type = "\"join\" | \"invite\" | \"knock\" | \"ban\" | \"leave\" | string"
+    )]
+    pub fn membership(&self, #[wasm_bindgen(js_name = userId)] user_id: &str) -> JsResult<String> {
+        parse_user_id(user_id).map_err(error_to_js)?;
+        Ok(self.inner.membership(user_id).as_str().to_owned())
+    }
+
+    /// A user's power level (`Infinity` for v12 creators).
+    #[wasm_bindgen(js_name = powerLevel)]
+    pub fn power_level(&self, #[wasm_bindgen(js_name = userId)] user_id: &str) -> JsResult<f64> {
+        let user = parse_user_id(user_id).map_err(error_to_js)?;
+        Ok(level_number(&self.inner.power_level(&user)))
+    }
+
+    /// The join rule, or `undefined` when the room has no usable `m.room.join_rules` event.
+    #[wasm_bindgen(js_name = joinRule)]
+    pub fn join_rule(&self) -> Option<String> {
+        self.inner.join_rule().map(|r| r.as_str().to_owned())
+    }
+
+    /// The room version, e.g. `"10"`.
+    #[wasm_bindgen(js_name = roomVersion)]
+    pub fn room_version(&self) -> String {
+        self.inner.version().as_str().to_owned()
+    }
+
+    /// The room ID, when the events carried one.
+    #[wasm_bindgen(js_name = roomId)]
+    pub fn room_id(&self) -> Option<String> {
+        self.inner.room_id().map(|r| r.to_string())
+    }
+
+    /// Users with creator privileges (the create sender, plus `additional_creators` in v12).
+    #[wasm_bindgen(unchecked_return_type = "string[]")]
+    pub fn creators(&self) -> JsResult<JsValue> {
+        let creators: Vec<&str> = self.inner.creators().iter().map(|c| c.as_str()).collect();
+        to_js(&creators)
+    }
+
+    /// Pending knocks, oldest first, with reason and profile.
+    #[wasm_bindgen(js_name = knockRequests, unchecked_return_type = "KnockRequest[]")]
+    pub fn knock_requests(&self) -> JsResult<JsValue> {
+        let requests: Vec<JsKnockRequest<'_>> = self
+            .inner
+            .knock_requests()
+            .iter()
+            .map(JsKnockRequest::from)
+            .collect();
+        to_js(&requests)
+    }
+
+    /// Number of member events held.
+    #[wasm_bindgen(js_name = memberCount)]
+    pub fn member_count(&self) -> usize {
+        self.inner.member_count()
+    }
+}

@@ -1,0 +1,192 @@
+//! Plain JS objects returned by the bindings, and their TypeScript declarations.
+
+use ruma_events::room::power_levels::UserPowerLevel;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use super::error::{invalid_input, JsResult};
+use crate::core::{Context, Decision, KnockRequest};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+/** A membership action. The knock words map to raw actions: accept = invite, decline = kick, rescind = leave. */
+export type Action = "knock" | "join" | "leave" | "invite" | "kick" | "ban" | "unban" | "accept" | "decline" | "rescind";
+
+/** Stable decision codes (see the README for each). */
+export type DecisionCode =
+  | "ALLOWED" | "DUPLICATE" | "KNOCKING_UNSUPPORTED" | "JOIN_RULE_FORBIDS_KNOCK" | "JOIN_RULE_FORBIDS_JOIN"
+  | "NOT_INVITED" | "NOT_FOR_OTHERS" | "BANNED" | "ALREADY_JOINED" | "ALREADY_INVITED" | "ACTOR_NOT_JOINED"
+  | "TARGET_BANNED" | "INSUFFICIENT_LEVEL" | "TARGET_LEVEL_NOT_BELOW_ACTOR" | "TARGET_NOT_IN_ROOM"
+  | "TARGET_NOT_BANNED" | "TARGET_NOT_KNOCKING" | "NOT_KNOCKING" | "NOT_IN_ROOM" | "JOINED_ROOMS_UNKNOWN"
+  | "NOT_IN_ALLOWED_ROOM" | "NO_AUTHORISING_USER" | "ROOM_NOT_FEDERATED";
+
+/** Stable codes of thrown errors (`error.code`). */
+export type ErrorCode =
+  | "INVALID_JSON" | "INVALID_INPUT" | "INVALID_EVENT" | "MISSING_CREATE" | "INVALID_CREATE"
+  | "UNSUPPORTED_ROOM_VERSION" | "INVALID_POWER_LEVELS" | "INVALID_USER_ID" | "INVALID_ROOM_ID"
+  | "ROOM_ID_MISMATCH" | "UNKNOWN_ACTION";
+
+/** Whether an action will succeed, why, and the levels compared. */
+export interface Decision {
+  action: Action;
+  allowed: boolean;
+  code: DecisionCode;
+  /** Plain-English explanation. */
+  message: string;
+  /** The deciding rule as the room version numbers it (e.g. "v10 4.5.4"), or "server: …". */
+  rule: string;
+  /** The acting user's level (`Infinity` for v12 creators), where compared. */
+  actorLevel?: number;
+  /** The target's level, where compared. */
+  targetLevel?: number;
+  /** The level the action needs, where compared. */
+  requiredLevel?: number;
+}
+
+/** Facts the room state cannot tell. */
+export interface CheckContext {
+  /** Rooms the acting user is joined to; decides `join` in restricted rooms. */
+  joinedRoomIds?: string[];
+  /** The reason the request will carry (a request identical to the current event is a no-op). */
+  reason?: string;
+}
+
+/** A pending knock in the moderator queue. */
+export interface KnockRequest {
+  userId: string;
+  reason?: string;
+  displayName?: string;
+  avatarUrl?: string;
+  eventId?: string;
+  originServerTs?: number;
+}
+
+/** Decisions for the moderator actions on one user. */
+export interface PermittedActions {
+  accept: Decision;
+  decline: Decision;
+  ban: Decision;
+  unban: Decision;
+}
+
+/** What `applyEvent` did. */
+export interface ApplyResult {
+  applied: boolean;
+  /** Why it was ignored: "NOT_STATE_EVENT", "OTHER_ROOM" or "CREATE_EVENT". */
+  reason?: string;
+}
+
+/** A client-format state event, as the state API and /sync deliver it. */
+export interface StateEvent {
+  type: string;
+  state_key: string;
+  sender: string;
+  content: Record<string, unknown>;
+  event_id?: string;
+  room_id?: string;
+  origin_server_ts?: number;
+  unsigned?: Record<string, unknown>;
+}
+"#;
+
+/// A level as a JS number (`Infinity` for creators with infinite power).
+pub fn level_number(level: &UserPowerLevel) -> f64 {
+    match level {
+        UserPowerLevel::Int(i) => i64::from(*i) as f64,
+        _ => f64::INFINITY,
+    }
+}
+
+/// [`Decision`] as a JS object.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsDecision<'a> {
+    action: &'static str,
+    allowed: bool,
+    code: &'static str,
+    message: &'a str,
+    rule: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor_level: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_level: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    required_level: Option<f64>,
+}
+
+impl<'a> From<&'a Decision> for JsDecision<'a> {
+    fn from(d: &'a Decision) -> Self {
+        Self {
+            action: d.action.as_str(),
+            allowed: d.allowed,
+            code: d.code.as_str(),
+            message: &d.message,
+            rule: &d.rule,
+            actor_level: d.actor_level.as_ref().map(level_number),
+            target_level: d.target_level.as_ref().map(level_number),
+            required_level: d.required_level.map(|l| i64::from(l) as f64),
+        }
+    }
+}
+
+/// [`KnockRequest`] as a JS object.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsKnockRequest<'a> {
+    user_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    avatar_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin_server_ts: Option<u64>,
+}
+
+impl<'a> From<&KnockRequest<'a>> for JsKnockRequest<'a> {
+    fn from(r: &KnockRequest<'a>) -> Self {
+        let d = r.details;
+        Self {
+            user_id: r.user_id,
+            reason: d.and_then(|d| d.reason.as_deref()),
+            display_name: d.and_then(|d| d.displayname.as_deref()),
+            avatar_url: d.and_then(|d| d.avatar_url.as_deref()),
+            event_id: d.and_then(|d| d.event_id.as_deref()),
+            origin_server_ts: d.and_then(|d| d.origin_server_ts),
+        }
+    }
+}
+
+/// The JS `CheckContext`.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JsContext {
+    #[serde(default)]
+    joined_room_ids: Option<Vec<String>>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Reads an optional `CheckContext` argument.
+pub fn context_from_js(value: &JsValue) -> JsResult<Context> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Context::default());
+    }
+    let ctx: JsContext = serde_wasm_bindgen::from_value(value.clone())
+        .map_err(|e| invalid_input(format!("invalid context: {e}")))?;
+    Ok(Context {
+        joined_room_ids: ctx.joined_room_ids,
+        reason: ctx.reason,
+    })
+}
+
+/// Serializes a value as a plain JS object (maps as objects, not `Map`).
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value
+        .serialize(&serializer)
+        .map_err(|e| invalid_input(e.to_string()))
+}
