@@ -1,7 +1,7 @@
 //! Plain JS objects returned by the bindings, and their TypeScript declarations.
 
 use ruma_events::room::power_levels::UserPowerLevel;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::error::{invalid_input, JsResult};
@@ -160,27 +160,49 @@ impl<'a> From<&KnockRequest<'a>> for JsKnockRequest<'a> {
     }
 }
 
-/// The JS `CheckContext`.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JsContext {
-    #[serde(default)]
-    joined_room_ids: Option<Vec<String>>,
-    #[serde(default)]
-    reason: Option<String>,
-}
-
-/// Reads an optional `CheckContext` argument.
+/// Reads an optional `CheckContext` argument; unknown keys are refused (they are typos).
 pub fn context_from_js(value: &JsValue) -> JsResult<Context> {
     if value.is_undefined() || value.is_null() {
         return Ok(Context::default());
     }
-    let ctx: JsContext = serde_wasm_bindgen::from_value(value.clone())
-        .map_err(|e| invalid_input(format!("invalid context: {e}")))?;
-    Ok(Context {
-        joined_room_ids: ctx.joined_room_ids,
-        reason: ctx.reason,
-    })
+    if !value.is_object() || js_sys::Array::is_array(value) {
+        return Err(invalid_input("context must be an object"));
+    }
+    let object = js_sys::Object::from(value.clone());
+    let mut context = Context::default();
+    for key in js_sys::Object::keys(&object).iter() {
+        let field = js_sys::Reflect::get(&object, &key).unwrap_or(JsValue::UNDEFINED);
+        match key.as_string().as_deref() {
+            Some("joinedRoomIds") if !field.is_undefined() => {
+                let ids: Option<Vec<String>> = js_sys::Array::is_array(&field)
+                    .then(|| {
+                        js_sys::Array::from(&field)
+                            .iter()
+                            .map(|id| id.as_string())
+                            .collect()
+                    })
+                    .flatten();
+                let ids = ids.ok_or_else(|| {
+                    invalid_input("context.joinedRoomIds must be an array of strings")
+                })?;
+                context.joined_room_ids = Some(ids);
+            }
+            Some("reason") if !field.is_undefined() && !field.is_null() => {
+                let reason = field
+                    .as_string()
+                    .ok_or_else(|| invalid_input("context.reason must be a string"))?;
+                context.reason = Some(reason);
+            }
+            Some("joinedRoomIds" | "reason") => {}
+            other => {
+                return Err(invalid_input(format!(
+                    "unknown context key {:?}; expected joinedRoomIds or reason",
+                    other.unwrap_or_default()
+                )))
+            }
+        }
+    }
+    Ok(context)
 }
 
 /// Serializes a value as a plain JS object (maps as objects, not `Map`).

@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# Shared helpers for the scripts in scripts/. Source it, don't run it:
+#   . "$(dirname "$0")/lib.sh"
+# Sourcing also moves to the repository root, so every path below is
+# relative to it.
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+REPO_ROOT="$(pwd -P)"
+export REPO_ROOT
+
+# Everything that lives outside the repository (the Synapse venv) goes here.
+MATRIX_KNOCK_CACHE="${MATRIX_KNOCK_CACHE:-$HOME/.cache/matrix-knock}"
+# shellcheck disable=SC2034 # used by the scripts that source this file
+SYNAPSE_VENV="$MATRIX_KNOCK_CACHE/synapse-venv"
+# The one place the homeserver used by tests/synapse/ is pinned.
+# shellcheck disable=SC2034
+SYNAPSE_VERSION="1.163.2"
+
+# Cargo's own tools live here after a rustup install; make sure they're found
+# even from a non-login shell.
+case ":$PATH:" in
+  *":$HOME/.cargo/bin:"*) ;;
+  *) [ -d "$HOME/.cargo/bin" ] && PATH="$HOME/.cargo/bin:$PATH" ;;
+esac
+export PATH
+
+# One line of progress, prefixed with the script's name.
+say() { printf '[%s] %s\n' "$(basename "$0")" "$*"; }
+die() { printf '[%s] error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
+
+# The wasm-bindgen version pinned in Cargo.toml (`wasm-bindgen = "=X.Y.Z"`,
+# or the table form `wasm-bindgen = { version = "=X.Y.Z", ... }`). The CLI
+# must match it exactly, so Cargo.toml is the single source of truth.
+pinned_wasm_bindgen_version() {
+  local v
+  v="$(sed -nE \
+    -e 's/^wasm-bindgen[[:space:]]*=[[:space:]]*"=([0-9]+\.[0-9]+\.[0-9]+)".*/\1/p' \
+    -e 's/^wasm-bindgen[[:space:]]*=[[:space:]]*\{.*version[[:space:]]*=[[:space:]]*"=([0-9]+\.[0-9]+\.[0-9]+)".*/\1/p' \
+    Cargo.toml | head -n1)"
+  [ -n "$v" ] || die 'Cargo.toml must pin wasm-bindgen exactly: wasm-bindgen = "=X.Y.Z"'
+  printf '%s\n' "$v"
+}
+
+# Version of the wasm-bindgen CLI on PATH, or nothing if there is none.
+installed_wasm_bindgen_version() {
+  command -v wasm-bindgen >/dev/null 2>&1 || return 0
+  wasm-bindgen --version 2>/dev/null | awk '{print $2}'
+}

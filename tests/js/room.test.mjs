@@ -1,0 +1,146 @@
+// Every exported function of the built package, including thrown errors and their codes.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Room, ev, knockRoom } from "./load.mjs";
+
+test("fromStateEvents and fromStateJson build the same room", () => {
+  const events = knockRoom();
+  const a = Room.fromStateEvents(events);
+  const b = Room.fromStateJson(JSON.stringify(events));
+  for (const room of [a, b]) {
+    assert.equal(room.roomVersion(), "10");
+    assert.equal(room.joinRule(), "knock");
+    assert.equal(room.memberCount(), 4);
+    assert.equal(room.roomId(), undefined);
+  }
+  assert.deepEqual(a.check("decline", "@mod:hs1", "@k:hs2"), b.check("decline", "@mod:hs1", "@k:hs2"));
+});
+
+test("check returns a full Decision with rule and levels", () => {
+  const room = Room.fromStateEvents(knockRoom("10", { pl: { users: { "@mod:hs1": 50, "@k:hs2": 50 } } }));
+  const d = room.check("kick", "@mod:hs1", "@k:hs2");
+  assert.deepEqual(
+    { ...d, message: typeof d.message },
+    { action: "kick", allowed: false, code: "TARGET_LEVEL_NOT_BELOW_ACTOR", message: "string", rule: "v10 4.5.5", actorLevel: 50, targetLevel: 50, requiredLevel: 50 },
+  );
+  assert.match(d.message, /@k:hs2 has power level 50/);
+  const ok = room.check("accept", "@u:hs1", "@k:hs2");
+  assert.equal(ok.allowed, true);
+  assert.equal(ok.rule, "v10 4.4.4");
+  assert.equal(ok.requiredLevel, 0);
+});
+
+test("self actions default the target to the actor; others require one", () => {
+  const room = Room.fromStateEvents(knockRoom());
+  assert.equal(room.check("rescind", "@k:hs2").code, "ALLOWED");
+  assert.equal(room.check("knock", "@new:hs3").rule, "v10 4.7.3");
+  assert.equal(room.check("join", "@k:hs2").code, "NOT_INVITED");
+  assert.throws(() => room.check("kick", "@mod:hs1"), (e) => e.code === "INVALID_INPUT");
+});
+
+test("check context: joinedRoomIds for restricted joins, reason for duplicates", () => {
+  const events = knockRoom();
+  events[6] = ev("m.room.join_rules", "", "@c:hs1", { join_rule: "knock_restricted", allow: [{ type: "m.room_membership", room_id: "!space:hs1" }] });
+  const room = Room.fromStateEvents(events);
+  assert.equal(room.check("join", "@k:hs2").code, "JOINED_ROOMS_UNKNOWN");
+  assert.equal(room.check("join", "@k:hs2", undefined, { joinedRoomIds: [] }).code, "NOT_IN_ALLOWED_ROOM");
+  assert.equal(room.check("join", "@k:hs2", undefined, { joinedRoomIds: ["!space:hs1"] }).rule, "v10 4.3.5.3");
+  assert.equal(room.check("knock", "@k:hs2", undefined, { reason: "hi" }).code, "DUPLICATE");
+  assert.equal(room.check("knock", "@k:hs2", undefined, { reason: "new" }).code, "ALLOWED");
+  assert.throws(() => room.check("join", "@k:hs2", undefined, { joinedRooms: [] }), (e) => e.code === "INVALID_INPUT");
+  assert.throws(() => room.check("join", "@k:hs2", undefined, { joinedRoomIds: "!x:hs" }), (e) => e.code === "INVALID_INPUT");
+});
+
+test("permittedActions gives accept, decline, ban and unban at once", () => {
+  const room = Room.fromStateEvents(knockRoom());
+  const p = room.permittedActions("@mod:hs1", "@k:hs2");
+  assert.deepEqual(Object.keys(p), ["accept", "decline", "ban", "unban"]);
+  assert.deepEqual([p.accept.allowed, p.decline.allowed, p.ban.allowed, p.unban.allowed], [true, true, true, false]);
+  assert.equal(p.unban.code, "TARGET_NOT_BANNED");
+  const u = room.permittedActions("@u:hs1", "@k:hs2");
+  assert.deepEqual([u.accept.allowed, u.decline.code, u.ban.code], [true, "INSUFFICIENT_LEVEL", "INSUFFICIENT_LEVEL"]);
+});
+
+test("membership, powerLevel, creators and v12 infinite creators", () => {
+  const events = [
+    ev("m.room.create", "", "@c:hs1", { room_version: "12", additional_creators: ["@c2:hs1"] }),
+    ev("m.room.member", "@c:hs1", "@c:hs1", { membership: "join" }),
+    ev("m.room.member", "@c2:hs1", "@c2:hs1", { membership: "knock" }),
+    ev("m.room.join_rules", "", "@c:hs1", { join_rule: "knock" }),
+  ];
+  const room = Room.fromStateEvents(events);
+  assert.equal(room.powerLevel("@c:hs1"), Infinity);
+  assert.equal(room.powerLevel("@c2:hs1"), Infinity);
+  assert.equal(room.powerLevel("@x:hs1"), 0);
+  assert.deepEqual(room.creators(), ["@c:hs1", "@c2:hs1"]);
+  assert.equal(room.membership("@c2:hs1"), "knock");
+  assert.equal(room.membership("@nobody:hs1"), "leave");
+  const d = room.check("decline", "@c:hs1", "@c2:hs1");
+  assert.equal(d.code, "TARGET_LEVEL_NOT_BELOW_ACTOR");
+  assert.equal(d.actorLevel, Infinity);
+  assert.equal(d.targetLevel, Infinity);
+  assert.throws(() => room.powerLevel("nobody"), (e) => e.code === "INVALID_USER_ID");
+  assert.throws(() => room.membership(""), (e) => e.code === "INVALID_USER_ID");
+});
+
+test("knockRequests lists pending knocks oldest first with profile", () => {
+  const events = knockRoom();
+  events.push(ev("m.room.member", "@early:hs3", "@early:hs3", { membership: "knock" }, { origin_server_ts: 10 }));
+  const room = Room.fromStateEvents(events);
+  assert.deepEqual(room.knockRequests(), [
+    { userId: "@early:hs3", eventId: "$m.room.member/@early:hs3", originServerTs: 10 },
+    { userId: "@k:hs2", reason: "hi", displayName: "Kay", avatarUrl: "mxc://hs2/a", eventId: "$m.room.member/@k:hs2", originServerTs: 2000 },
+  ]);
+});
+
+test("applyEvent updates, ignores with a reason, and leaves the room unchanged on error", () => {
+  const room = Room.fromStateEvents(knockRoom().map((e) => ({ ...e, room_id: "!r:hs1" })));
+  assert.equal(room.roomId(), "!r:hs1");
+  assert.deepEqual(room.applyEvent(ev("m.room.member", "@k:hs2", "@mod:hs1", { membership: "invite" })), { applied: true });
+  assert.equal(room.membership("@k:hs2"), "invite");
+  assert.equal(room.knockRequests().length, 0);
+  assert.deepEqual(room.applyEvent(JSON.stringify(ev("m.room.member", "@k:hs2", "@k:hs2", { membership: "join" }))), { applied: true });
+  assert.equal(room.membership("@k:hs2"), "join");
+  assert.deepEqual(room.applyEvent({ type: "m.room.message", sender: "@u:hs1", content: { body: "x" } }), { applied: false, reason: "NOT_STATE_EVENT" });
+  assert.deepEqual(room.applyEvent({ ...ev("m.room.member", "@k:hs2", "@k:hs2", { membership: "leave" }), room_id: "!other:hs1" }), { applied: false, reason: "OTHER_ROOM" });
+  assert.deepEqual(room.applyEvent(ev("m.room.create", "", "@x:hs1", { room_version: "1" })), { applied: false, reason: "CREATE_EVENT" });
+  const before = room.check("ban", "@mod:hs1", "@k:hs2");
+  assert.throws(() => room.applyEvent(ev("m.room.power_levels", "", "@c:hs1", { ban: "50" })), (e) => e.code === "INVALID_POWER_LEVELS");
+  assert.throws(() => room.applyEvent("{"), (e) => e.code === "INVALID_JSON");
+  assert.throws(() => room.applyEvent(42), (e) => e.code === "INVALID_INPUT");
+  assert.throws(() => room.applyEvent(ev("m.room.member", "not-a-user", "@k:hs2", { membership: "join" })), (e) => e.code === "INVALID_USER_ID");
+  assert.deepEqual(room.check("ban", "@mod:hs1", "@k:hs2"), before);
+  assert.deepEqual(room.applyEvent(ev("m.room.power_levels", "", "@c:hs1", { ban: 100 })), { applied: true });
+  assert.equal(room.check("ban", "@mod:hs1", "@k:hs2").code, "INSUFFICIENT_LEVEL");
+});
+
+test("bad input throws Errors with stable codes and the module keeps working", () => {
+  const cases = [
+    [() => Room.fromStateJson("not json"), "INVALID_JSON"],
+    [() => Room.fromStateJson("[]"), "MISSING_CREATE"],
+    [() => Room.fromStateEvents({}), "INVALID_INPUT"],
+    [() => Room.fromStateEvents([{ type: 1 }]), "INVALID_EVENT"],
+    [() => { const a = []; a.push(a); Room.fromStateEvents(a); }, "INVALID_INPUT"],
+    [() => Room.fromStateEvents([ev("m.room.create", "", "@c:hs1", { room_version: "13" })]), "UNSUPPORTED_ROOM_VERSION"],
+    [() => Room.fromStateEvents([ev("m.room.create", "", "@c:hs1", { room_version: 10 })]), "INVALID_CREATE"],
+    [() => Room.fromStateEvents([ev("m.room.create", "", "@c:hs1", { room_version: "12", additional_creators: [1] })]), "INVALID_CREATE"],
+    [() => Room.fromStateEvents([...knockRoom("10", { pl: { kick: 1.5 } })]), "INVALID_POWER_LEVELS"],
+    [() => Room.fromStateEvents([...knockRoom("10", { pl: { users: { "@a:b": 2 ** 53 } } })]), "INVALID_POWER_LEVELS"],
+    [() => Room.fromStateEvents([...knockRoom(), { ...ev("m.room.name", "", "@c:hs1", {}), room_id: "!a:b" }, { ...ev("m.room.topic", "", "@c:hs1", {}), room_id: "!c:d" }]), "ROOM_ID_MISMATCH"],
+    [() => Room.fromStateEvents([...knockRoom(), { ...ev("m.room.name", "", "@c:hs1", {}), room_id: "not a room" }]), "INVALID_ROOM_ID"],
+    [() => Room.fromStateEvents([...knockRoom(), ev("m.room.member", "@x:hs1", "@x:hs1", {})]), "INVALID_EVENT"],
+    [() => Room.fromStateEvents(knockRoom()).check("dance", "@a:b"), "UNKNOWN_ACTION"],
+    [() => Room.fromStateEvents(knockRoom()).check("knock", "@@"), "INVALID_USER_ID"],
+  ];
+  for (const [fn, code] of cases) {
+    assert.throws(fn, (e) => e instanceof Error && e.name === "MatrixKnockError" && e.code === code && e.message.length > 0, code);
+    // After every failure the module still answers correctly.
+    assert.equal(Room.fromStateEvents(knockRoom()).check("decline", "@mod:hs1", "@k:hs2").allowed, true);
+  }
+});
+
+test("free() releases a room", () => {
+  const room = Room.fromStateEvents(knockRoom());
+  room.free();
+  assert.throws(() => room.joinRule());
+});
