@@ -1,6 +1,4 @@
-//! matrix-knock: Matrix knocking (MSC2403) for clients, exactly as a homeserver decides it.
-//!
-//! [`core`] holds all logic in plain Rust; `wasm` is the thin JavaScript binding layer.
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 pub mod core;
