@@ -4,10 +4,16 @@
 pub mod decision;
 pub mod error;
 pub mod event;
+pub mod lifecycle;
+pub mod matrix_error;
 pub mod messages;
 pub mod power_levels;
+pub mod preview;
+pub mod request;
 pub mod room;
 pub mod rules;
+pub mod session;
+pub mod sync;
 pub mod version;
 
 pub use decision::{Action, Code, Decision};

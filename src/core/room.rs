@@ -174,7 +174,8 @@ impl RoomState {
         Ok(state)
     }
 
-    fn from_create(event: &RawEvent<'_>) -> Result<Self> {
+    /// Starts a room from its `m.room.create` event alone.
+    pub fn from_create(event: &RawEvent<'_>) -> Result<Self> {
         let invalid = |m: String| Error::new(ErrorCode::InvalidCreate, m);
         let content: CreateContent = serde_json::from_str(event.content.get())
             .map_err(|e| invalid(format!("m.room.create content: {e}")))?;
@@ -276,6 +277,11 @@ impl RoomState {
         self.commit(change);
         self.only_create = false;
         Ok(None)
+    }
+
+    /// Sets the room ID (a sync response names rooms by key, not in events).
+    pub fn set_room_id(&mut self, room_id: OwnedRoomId) {
+        self.room_id = Some(room_id);
     }
 
     /// The room ID, when the events carried one.
@@ -425,7 +431,8 @@ pub fn parse_user_id(user: &str) -> Result<OwnedUserId> {
     })
 }
 
-fn parse_room_id(room: &str) -> Result<OwnedRoomId> {
+/// Parses a room ID.
+pub fn parse_room_id(room: &str) -> Result<OwnedRoomId> {
     RoomId::parse(room).map_err(|e| {
         Error::new(
             ErrorCode::InvalidRoomId,

@@ -1,7 +1,10 @@
 //! JavaScript bindings: thin wrappers over [`crate::core`], one file per class or concern.
 
 mod error;
+mod http;
+mod requests;
 mod room;
+mod session;
 mod types;
 
 use wasm_bindgen::prelude::*;

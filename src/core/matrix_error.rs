@@ -1,0 +1,223 @@
+//! Responses of the knock-related endpoints: success values and Matrix errors with a
+//! knock-aware meaning.
+
+use serde::Deserialize;
+
+use super::decision::Action;
+
+/// What a failed request means for knocking, a stable code per case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Meaning {
+    /// `M_FORBIDDEN`: the rules refused it (see the description for the action).
+    Forbidden,
+    /// `M_NOT_FOUND` / 404: unknown room or alias.
+    NotFound,
+    /// `M_LIMIT_EXCEEDED` / 429: retry after `retry_after_ms`.
+    RateLimited,
+    /// `M_BAD_STATE`: the target's membership does not fit (e.g. unban of a non-banned user).
+    BadState,
+    /// `M_INVITE_BLOCKED`: the knocker's server blocks invites, so accepting failed.
+    InviteBlocked,
+    /// `M_USER_SUSPENDED`: the account is suspended.
+    UserSuspended,
+    /// `M_UNSUPPORTED_ROOM_VERSION` / `M_INCOMPATIBLE_ROOM_VERSION`.
+    UnsupportedRoomVersion,
+    /// `M_UNKNOWN_TOKEN` / `M_MISSING_TOKEN`: log in again.
+    Unauthorized,
+    /// `M_BAD_JSON` / `M_NOT_JSON` / `M_INVALID_PARAM` / other 400s.
+    BadRequest,
+    /// 5xx.
+    ServerError,
+    /// Anything else.
+    Unknown,
+}
+
+impl Meaning {
+    /// Stable string form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::BadState => "BAD_STATE",
+            Self::InviteBlocked => "INVITE_BLOCKED",
+            Self::UserSuspended => "USER_SUSPENDED",
+            Self::UnsupportedRoomVersion => "UNSUPPORTED_ROOM_VERSION",
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::BadRequest => "BAD_REQUEST",
+            Self::ServerError => "SERVER_ERROR",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// A Matrix error response.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatrixError {
+    /// HTTP status.
+    pub status: u16,
+    /// `errcode` (or `M_UNKNOWN` when the body had none).
+    pub errcode: String,
+    /// The server's `error` text.
+    pub error: String,
+    /// `retry_after_ms` from the body (or the `Retry-After` header, in ms).
+    pub retry_after_ms: Option<u64>,
+    /// What it means.
+    pub meaning: Meaning,
+    /// A plain-English, knock-aware explanation.
+    pub description: String,
+}
+
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default)]
+    errcode: Option<serde_json::Value>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+    #[serde(default)]
+    retry_after_ms: Option<serde_json::Value>,
+}
+
+fn as_text(value: Option<serde_json::Value>) -> Option<String> {
+    match value {
+        Some(serde_json::Value::String(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// Interprets an error response for an action. `body` may be any text (proxies send HTML).
+pub fn parse_error(
+    action: Option<Action>,
+    status: u16,
+    body: &str,
+    retry_after_header_s: Option<u64>,
+) -> MatrixError {
+    let parsed: ErrorBody = serde_json::from_str(body).unwrap_or_default();
+    let errcode = as_text(parsed.errcode).unwrap_or_else(|| "M_UNKNOWN".to_owned());
+    let error = as_text(parsed.error).unwrap_or_default();
+    let retry_after_ms = parsed
+        .retry_after_ms
+        .and_then(|v| v.as_u64())
+        .or_else(|| retry_after_header_s.map(|s| s.saturating_mul(1000)));
+    let meaning = match (errcode.as_str(), status) {
+        ("M_LIMIT_EXCEEDED", _) | (_, 429) => Meaning::RateLimited,
+        ("M_INVITE_BLOCKED", _) => Meaning::InviteBlocked,
+        ("M_USER_SUSPENDED", _) => Meaning::UserSuspended,
+        ("M_UNSUPPORTED_ROOM_VERSION" | "M_INCOMPATIBLE_ROOM_VERSION", _) => {
+            Meaning::UnsupportedRoomVersion
+        }
+        ("M_BAD_STATE", _) => Meaning::BadState,
+        ("M_NOT_FOUND", _) | (_, 404) => Meaning::NotFound,
+        ("M_UNKNOWN_TOKEN" | "M_MISSING_TOKEN", _) | (_, 401) => Meaning::Unauthorized,
+        ("M_FORBIDDEN", _) | (_, 403) => Meaning::Forbidden,
+        (_, 500..=599) => Meaning::ServerError,
+        (_, 400..=499) => Meaning::BadRequest,
+        _ => Meaning::Unknown,
+    };
+    let description = describe(action, meaning, retry_after_ms);
+    MatrixError {
+        status,
+        errcode,
+        error,
+        retry_after_ms,
+        meaning,
+        description,
+    }
+}
+
+fn describe(action: Option<Action>, meaning: Meaning, retry_after_ms: Option<u64>) -> String {
+    let knock = matches!(action, Some(Action::Knock));
+    let accept = matches!(action, Some(Action::Accept | Action::Invite));
+    match meaning {
+        Meaning::Forbidden if knock => "The server refused the knock: the room does not allow knocking, or you are banned, invited or already in it, or your server is denied by the room's ACL.".to_owned(),
+        Meaning::Forbidden if accept => "The server refused the invite: you lack the invite power level, are not in the room, or the user is banned or already joined.".to_owned(),
+        Meaning::Forbidden => "The server refused: the auth rules or a server check do not allow this (power levels, membership).".to_owned(),
+        Meaning::NotFound if knock => "The room or alias is unknown to the server and to the servers it was routed via; try other `via` servers.".to_owned(),
+        Meaning::NotFound => "The room is unknown to the server.".to_owned(),
+        Meaning::RateLimited => match retry_after_ms {
+            Some(ms) => format!("Rate limited: retry after {ms} ms."),
+            None => "Rate limited: retry later.".to_owned(),
+        },
+        Meaning::BadState => "The user's membership does not fit the action (e.g. unban of someone not banned, or acting on a banned user).".to_owned(),
+        Meaning::InviteBlocked => "The knocker's server blocks invites for them, so the knock cannot be accepted by invite.".to_owned(),
+        Meaning::UserSuspended => "The account is suspended: it cannot knock, join or invite.".to_owned(),
+        Meaning::UnsupportedRoomVersion => "A server involved does not support this room version.".to_owned(),
+        Meaning::Unauthorized => "The access token is missing or no longer valid: log in again.".to_owned(),
+        Meaning::BadRequest => "The server rejected the request as malformed.".to_owned(),
+        Meaning::ServerError => "The server failed; retrying later may work.".to_owned(),
+        Meaning::Unknown => "The request failed.".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_typed_with_knock_aware_meaning() {
+        let e = parse_error(
+            Some(Action::Knock),
+            403,
+            r#"{"errcode":"M_FORBIDDEN","error":"You are banned from this room"}"#,
+            None,
+        );
+        assert_eq!(
+            (e.meaning, e.errcode.as_str(), e.error.as_str()),
+            (
+                Meaning::Forbidden,
+                "M_FORBIDDEN",
+                "You are banned from this room"
+            )
+        );
+        assert!(e.description.contains("knock"));
+        let e = parse_error(
+            None,
+            429,
+            r#"{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":1500}"#,
+            None,
+        );
+        assert_eq!(
+            (e.meaning, e.retry_after_ms),
+            (Meaning::RateLimited, Some(1500))
+        );
+        let e = parse_error(None, 429, "<html>", Some(3));
+        assert_eq!(
+            (e.meaning, e.retry_after_ms, e.errcode.as_str()),
+            (Meaning::RateLimited, Some(3000), "M_UNKNOWN")
+        );
+        assert_eq!(
+            parse_error(None, 403, r#"{"errcode":"M_INVITE_BLOCKED"}"#, None).meaning,
+            Meaning::InviteBlocked
+        );
+        assert_eq!(
+            parse_error(None, 403, r#"{"errcode":"M_USER_SUSPENDED"}"#, None).meaning,
+            Meaning::UserSuspended
+        );
+        assert_eq!(
+            parse_error(None, 403, r#"{"errcode":"M_BAD_STATE"}"#, None).meaning,
+            Meaning::BadState
+        );
+        assert_eq!(
+            parse_error(
+                None,
+                400,
+                r#"{"errcode":"M_UNSUPPORTED_ROOM_VERSION"}"#,
+                None
+            )
+            .meaning,
+            Meaning::UnsupportedRoomVersion
+        );
+        assert_eq!(
+            parse_error(None, 404, "{}", None).meaning,
+            Meaning::NotFound
+        );
+        assert_eq!(
+            parse_error(None, 502, "", None).meaning,
+            Meaning::ServerError
+        );
+        assert_eq!(
+            parse_error(None, 403, r#"{"errcode":7,"error":[]}"#, None).errcode,
+            "M_UNKNOWN"
+        );
+    }
+}

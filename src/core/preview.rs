@@ -1,0 +1,84 @@
+//! A room preview from stripped state (`knock_state`, `invite_state`): display data only.
+//! Stripped state is unsigned and attacker-controllable; nothing here grants a permission.
+
+use serde::Deserialize;
+
+use super::event::RawEvent;
+
+/// What a client shows about a room it is not in.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoomPreview {
+    /// `m.room.name`.
+    pub name: Option<String>,
+    /// `m.room.avatar` URL.
+    pub avatar_url: Option<String>,
+    /// `m.room.topic`.
+    pub topic: Option<String>,
+    /// `m.room.join_rules` join rule (informational).
+    pub join_rule: Option<String>,
+    /// `m.room.canonical_alias` alias.
+    pub canonical_alias: Option<String>,
+    /// Whether `m.room.encryption` is present.
+    pub encrypted: bool,
+    /// `m.room.create` `type` (e.g. `m.space`).
+    pub room_type: Option<String>,
+    /// `m.room.create` sender (MSC4311 puts the create event in stripped state).
+    pub creator: Option<String>,
+    /// `m.room.create` room version.
+    pub room_version: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Fields {
+    #[serde(default)]
+    name: Option<serde_json::Value>,
+    #[serde(default)]
+    url: Option<serde_json::Value>,
+    #[serde(default)]
+    topic: Option<serde_json::Value>,
+    #[serde(default)]
+    join_rule: Option<serde_json::Value>,
+    #[serde(default)]
+    alias: Option<serde_json::Value>,
+    #[serde(default, rename = "type")]
+    room_type: Option<serde_json::Value>,
+    #[serde(default)]
+    room_version: Option<serde_json::Value>,
+}
+
+fn text(value: Option<serde_json::Value>) -> Option<String> {
+    match value {
+        Some(serde_json::Value::String(s)) => Some(s),
+        _ => None,
+    }
+}
+
+impl RoomPreview {
+    /// Builds a preview; later events of a type win, malformed content is skipped.
+    pub fn from_stripped(events: &[RawEvent<'_>]) -> Self {
+        let mut preview = Self::default();
+        for event in events {
+            if event.state_key.as_deref() != Some("") {
+                continue;
+            }
+            let Ok(f) = serde_json::from_str::<Fields>(event.content.get()) else {
+                continue;
+            };
+            match event.kind.as_ref() {
+                "m.room.name" => preview.name = text(f.name),
+                "m.room.avatar" => preview.avatar_url = text(f.url),
+                "m.room.topic" => preview.topic = text(f.topic),
+                "m.room.join_rules" => preview.join_rule = text(f.join_rule),
+                "m.room.canonical_alias" => preview.canonical_alias = text(f.alias),
+                "m.room.encryption" => preview.encrypted = true,
+                "m.room.create" => {
+                    preview.room_type = text(f.room_type);
+                    preview.room_version = text(f.room_version);
+                    preview.creator = Some(event.sender.clone().into_owned());
+                }
+                _ => {}
+            }
+        }
+        preview
+    }
+}

@@ -1,0 +1,535 @@
+//! The JS `KnockSession` class: a user's knocks and moderator queues, fed by `/sync`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::{
+    error::{invalid_input, stringify, to_js as error_to_js, JsResult},
+    requests::{body_text, matrix_error_to_js, options_from_js, request_to_js},
+    types::{context_from_js, to_js, JsDecision},
+};
+use crate::core::{
+    lifecycle::{Change, KnockStatus},
+    matrix_error::parse_error,
+    session::Session,
+    Action,
+};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_SESSION: &str = r#"
+/** Where one of the user's own knocks stands. */
+export type KnockStatus = "pending" | "accepted" | "declined" | "rescinded" | "banned" | "unbanned" | "joined";
+
+/** Display data from stripped state. Untrusted: never decides a permission. */
+export interface RoomPreview {
+  untrusted: true;
+  name?: string; avatarUrl?: string; topic?: string; joinRule?: string; canonicalAlias?: string;
+  encrypted: boolean; roomType?: string; creator?: string; roomVersion?: string;
+}
+
+/** One of the user's own knocks. */
+export interface MyKnock {
+  roomId: string;
+  status: KnockStatus;
+  /** When it reached this status (ms since the epoch). */
+  since: number;
+  knockedAt?: number;
+  reason?: string;
+  decidedBy?: string;
+  decisionReason?: string;
+  via: string[];
+  preview: RoomPreview;
+  /** The user's server is probably not in the room (undefined: cannot tell). */
+  remote?: boolean;
+  /** Pending on a room the user's server may not be in: a decline may never arrive (MSC2403's federation gap). */
+  mayNeverHearBack: boolean;
+  /** For pending knocks: how long it has waited (ms). */
+  waitedMs?: number;
+}
+
+/** A pending knock as this user (a moderator) sees it. */
+export interface QueueEntry extends KnockRequest {
+  seen: boolean;
+  /** Age of the knock (ms), when its timestamp is known. */
+  ageMs?: number;
+  accept: Decision;
+  decline: Decision;
+  ban: Decision;
+}
+
+/** What a sync changed. */
+export interface SyncChange {
+  kind: "knockSent" | "knockAccepted" | "knockDeclined" | "knockRescinded" | "knockBanned" | "knockUnbanned"
+    | "knockJoined" | "requestNew" | "requestWithdrawn" | "requestDecided" | "eventsSkipped" | "roomIncomplete";
+  roomId: string;
+  userId?: string;
+  by?: string;
+  reason?: string;
+  outcome?: "accepted" | "declined" | "banned" | "joined";
+  count?: number;
+}
+"#;
+
+/// A logged-in user's knocking: own knocks, the moderator queue of every joined room, and the
+/// requests to act on them. Feed it every `/sync` response.
+#[wasm_bindgen]
+pub struct KnockSession {
+    inner: Session,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsPreview<'a> {
+    untrusted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    avatar_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    join_rule: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    canonical_alias: Option<&'a str>,
+    encrypted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    room_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    creator: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    room_version: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsMyKnock<'a> {
+    room_id: &'a str,
+    status: &'static str,
+    since: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    knocked_at: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decided_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision_reason: Option<&'a str>,
+    via: &'a [String],
+    preview: JsPreview<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote: Option<bool>,
+    may_never_hear_back: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waited_ms: Option<u64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsChange<'a> {
+    kind: &'static str,
+    room_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<&'static str>,
+    #[serde(skip_serializing_if = "is_zero")]
+    count: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl<'a> From<&'a Change> for JsChange<'a> {
+    fn from(c: &'a Change) -> Self {
+        Self {
+            kind: c.kind.as_str(),
+            room_id: &c.room_id,
+            user_id: c.user_id.as_deref(),
+            by: c.by.as_deref(),
+            reason: c.reason.as_deref(),
+            outcome: c.outcome,
+            count: c.count,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsQueueEntry<'a> {
+    user_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    avatar_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin_server_ts: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    age_ms: Option<u64>,
+    seen: bool,
+    accept: JsDecision<'a>,
+    decline: JsDecision<'a>,
+    ban: JsDecision<'a>,
+}
+
+fn now_ms() -> u64 {
+    let now = js_sys::Date::now();
+    if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
+    }
+}
+
+/// A refused request: an Error whose `code` is the decision's code, with the `decision`.
+fn refusal(decision: &crate::core::Decision) -> JsValue {
+    let error = js_sys::Error::new(&decision.message);
+    error.set_name("ActionRefusedError");
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &decision.code.as_str().into());
+    if let Ok(d) = to_js(&JsDecision::from(decision)) {
+        let _ = js_sys::Reflect::set(&error, &"decision".into(), &d);
+    }
+    error.into()
+}
+
+#[wasm_bindgen]
+impl KnockSession {
+    /// A session for the logged-in user.
+    ///
+    /// @throws {Error} `INVALID_USER_ID`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(#[wasm_bindgen(js_name = userId)] user_id: &str) -> JsResult<KnockSession> {
+        Session::new(user_id)
+            .map(|inner| KnockSession { inner })
+            .map_err(error_to_js)
+    }
+
+    /// The user.
+    #[wasm_bindgen(getter, js_name = userId)]
+    pub fn user_id(&self) -> String {
+        self.inner.user_id().to_owned()
+    }
+
+    /// Ingests a `/sync` response (JSON text, fastest, or the parsed object) and returns the
+    /// changes it caused. A malformed response throws and changes nothing; malformed events
+    /// inside are skipped and reported as an `eventsSkipped` change.
+    #[wasm_bindgen(js_name = ingestSync, unchecked_return_type = "SyncChange[]")]
+    pub fn ingest_sync(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
+    ) -> JsResult<JsValue> {
+        let text = match body.as_string() {
+            Some(text) => text,
+            None if body.is_object() => stringify(&body, "sync response")?,
+            None => {
+                return Err(invalid_input(
+                    "the sync response must be JSON text or an object",
+                ))
+            }
+        };
+        let changes = self
+            .inner
+            .ingest_sync(&text, now_ms())
+            .map_err(error_to_js)?;
+        let changes: Vec<JsChange<'_>> = changes.iter().map(JsChange::from).collect();
+        to_js(&changes)
+    }
+
+    /// The user's own knocks: pending, accepted, declined, rescinded, banned, unbanned, joined.
+    #[wasm_bindgen(js_name = myKnocks, unchecked_return_type = "MyKnock[]")]
+    pub fn my_knocks(&self) -> JsResult<JsValue> {
+        let now = now_ms();
+        let knocks: Vec<JsMyKnock<'_>> = self
+            .inner
+            .my_knocks()
+            .map(|k| {
+                let p = &k.preview;
+                let pending = k.status == KnockStatus::Pending;
+                JsMyKnock {
+                    room_id: &k.room_id,
+                    status: k.status.as_str(),
+                    since: k.since,
+                    knocked_at: k.knocked_at,
+                    reason: k.reason.as_deref(),
+                    decided_by: k.decided_by.as_deref(),
+                    decision_reason: k.decision_reason.as_deref(),
+                    via: &k.via,
+                    preview: JsPreview {
+                        untrusted: true,
+                        name: p.name.as_deref(),
+                        avatar_url: p.avatar_url.as_deref(),
+                        topic: p.topic.as_deref(),
+                        join_rule: p.join_rule.as_deref(),
+                        canonical_alias: p.canonical_alias.as_deref(),
+                        encrypted: p.encrypted,
+                        room_type: p.room_type.as_deref(),
+                        creator: p.creator.as_deref(),
+                        room_version: p.room_version.as_deref(),
+                    },
+                    remote: k.remote,
+                    may_never_hear_back: pending && k.remote != Some(false),
+                    waited_ms: pending.then(|| now.saturating_sub(k.knocked_at.unwrap_or(k.since))),
+                }
+            })
+            .collect();
+        to_js(&knocks)
+    }
+
+    /// The pending knocks of a joined room, with this user's accept / decline / ban decisions
+    /// and seen marks; `undefined` when the session holds no state for that room.
+    #[wasm_bindgen(js_name = knockRequests, unchecked_return_type = "QueueEntry[] | undefined")]
+    pub fn knock_requests(
+        &self,
+        #[wasm_bindgen(js_name = roomId)] room_id: &str,
+    ) -> JsResult<JsValue> {
+        let Some(entries) = self.inner.knock_requests(room_id) else {
+            return Ok(JsValue::UNDEFINED);
+        };
+        let now = now_ms();
+        let entries: Vec<JsQueueEntry<'_>> = entries
+            .iter()
+            .map(|e| JsQueueEntry {
+                user_id: &e.user_id,
+                reason: e.reason.as_deref(),
+                display_name: e.displayname.as_deref(),
+                avatar_url: e.avatar_url.as_deref(),
+                event_id: e.event_id.as_deref(),
+                origin_server_ts: e.origin_server_ts,
+                age_ms: e.origin_server_ts.map(|ts| now.saturating_sub(ts)),
+                seen: e.seen,
+                accept: (&e.accept).into(),
+                decline: (&e.decline).into(),
+                ban: (&e.ban).into(),
+            })
+            .collect();
+        to_js(&entries)
+    }
+
+    /// Decides an action by this user in a joined room; `undefined` for a room without state.
+    #[wasm_bindgen(unchecked_return_type = "Decision | undefined")]
+    pub fn check(
+        &self,
+        #[wasm_bindgen(js_name = roomId)] room_id: &str,
+        #[wasm_bindgen(unchecked_param_type = "Action")] action: &str,
+        #[wasm_bindgen(js_name = targetId)] target_id: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "CheckContext | undefined")] context: JsValue,
+    ) -> JsResult<JsValue> {
+        let action = Action::parse(action).map_err(error_to_js)?;
+        let context = context_from_js(&context)?;
+        let Some(room) = self.inner.room(room_id) else {
+            return Ok(JsValue::UNDEFINED);
+        };
+        let decision = room
+            .check(action, self.inner.user_id(), target_id.as_deref(), &context)
+            .map_err(error_to_js)?;
+        to_js(&JsDecision::from(&decision))
+    }
+
+    /// Joined rooms the session holds state for.
+    #[wasm_bindgen(js_name = roomIds, unchecked_return_type = "string[]")]
+    pub fn room_ids(&self) -> JsResult<JsValue> {
+        let mut ids: Vec<&str> = self.inner.room_ids().collect();
+        ids.sort_unstable();
+        to_js(&ids)
+    }
+
+    /// Marks the current knocks of these users as seen (a later re-knock is unseen again).
+    /// Returns how many were marked.
+    #[wasm_bindgen(js_name = markSeen)]
+    pub fn mark_seen(
+        &mut self,
+        #[wasm_bindgen(js_name = roomId)] room_id: &str,
+        #[wasm_bindgen(js_name = userIds)] user_ids: Vec<String>,
+    ) -> usize {
+        self.inner.mark_seen(room_id, &user_ids)
+    }
+
+    /// The seen marks as JSON text, for the client to persist.
+    #[wasm_bindgen(js_name = exportSeen)]
+    pub fn export_seen(&self) -> JsResult<String> {
+        serde_json::to_string(self.inner.seen()).map_err(|e| invalid_input(e.to_string()))
+    }
+
+    /// Restores seen marks exported earlier (merged).
+    ///
+    /// @throws {Error} `INVALID_JSON` or `INVALID_INPUT`.
+    #[wasm_bindgen(js_name = importSeen)]
+    pub fn import_seen(&mut self, json: &str) -> JsResult<()> {
+        let marks: BTreeMap<String, BTreeMap<String, String>> = serde_json::from_str(json)
+            .map_err(|e| {
+                let code = if e.is_data() {
+                    crate::core::ErrorCode::InvalidInput
+                } else {
+                    crate::core::ErrorCode::InvalidJson
+                };
+                error_to_js(crate::core::Error::new(
+                    code,
+                    format!("not exported seen marks: {e}"),
+                ))
+            })?;
+        self.inner.import_seen(marks);
+        Ok(())
+    }
+
+    /// Builds the request for an action by this user. When the session holds the room, the
+    /// action is decided first: a refusal throws an `ActionRefusedError` whose `code` is the
+    /// decision's code (with `error.decision`), unless `options.force`.
+    #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
+    pub fn request(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Action")] action: &str,
+        #[wasm_bindgen(js_name = roomIdOrAlias)] room: &str,
+        #[wasm_bindgen(js_name = targetId)] target_id: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+    ) -> JsResult<JsValue> {
+        let action = Action::parse(action).map_err(error_to_js)?;
+        let (options, force) = options_from_js(&options, target_id)?;
+        match self
+            .inner
+            .request(action, room, &options, force)
+            .map_err(error_to_js)?
+        {
+            Ok(request) => request_to_js(&request),
+            Err(decision) => Err(refusal(&decision)),
+        }
+    }
+
+    /// `POST /knock/{roomIdOrAlias}?via=…` with an optional reason.
+    #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
+    pub fn knock(
+        &mut self,
+        #[wasm_bindgen(js_name = roomIdOrAlias)] room: &str,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+    ) -> JsResult<JsValue> {
+        self.request("knock", room, None, options)
+    }
+
+    /// Accept a knock: `POST /rooms/{roomId}/invite`.
+    #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
+    pub fn accept(
+        &mut self,
+        #[wasm_bindgen(js_name = roomId)] room_id: &str,
+        #[wasm_bindgen(js_name = userId)] user_id: String,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+    ) -> JsResult<JsValue> {
+        self.request("accept", room_id, Some(user_id), options)
+    }
+
+    /// Decline a knock: `POST /rooms/{roomId}/kick`.
+    #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
+    pub fn decline(
+        &mut self,
+        #[wasm_bindgen(js_name = roomId)] room_id: &str,
+        #[wasm_bindgen(js_name = userId)] user_id: String,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+    ) -> JsResult<JsValue> {
+        self.request("decline", room_id, Some(user_id), options)
+    }
+
+    /// Decline and ban: `POST /rooms/{roomId}/ban`.
+    #[wasm_bindgen(js_name = declineAndBan, unchecked_return_type = "OutgoingRequest")]
+    pub fn decline_and_ban(
+        &mut self,
+        #[wasm_bindgen(js_name = roomId)] room_id: &str,
+        #[wasm_bindgen(js_name = userId)] user_id: String,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+    ) -> JsResult<JsValue> {
+        self.request("ban", room_id, Some(user_id), options)
+    }
+
+    /// `POST /rooms/{roomId}/unban`.
+    #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
+    pub fn unban(
+        &mut self,
+        #[wasm_bindgen(js_name = roomId)] room_id: &str,
+        #[wasm_bindgen(js_name = userId)] user_id: String,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+    ) -> JsResult<JsValue> {
+        self.request("unban", room_id, Some(user_id), options)
+    }
+
+    /// Rescind the user's knock: `POST /rooms/{roomId}/leave`.
+    #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
+    pub fn rescind(
+        &mut self,
+        #[wasm_bindgen(js_name = roomId)] room_id: &str,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+    ) -> JsResult<JsValue> {
+        self.request("rescind", room_id, None, options)
+    }
+
+    /// `POST /join/{roomIdOrAlias}?via=…` (e.g. after a knock was accepted).
+    #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
+    pub fn join(
+        &mut self,
+        #[wasm_bindgen(js_name = roomIdOrAlias)] room: &str,
+        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+    ) -> JsResult<JsValue> {
+        self.request("join", room, None, options)
+    }
+
+    /// Interprets the response to a request built here: `{ ok: true, roomId? }` or
+    /// `{ ok: false, error }`. A successful knock by alias links the room ID to its `via`.
+    #[wasm_bindgen(js_name = parseResponse, unchecked_return_type = "ParsedResponse")]
+    pub fn parse_response(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "OutgoingRequest")] request: JsValue,
+        status: u16,
+        #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
+    ) -> JsResult<JsValue> {
+        let field = |name: &str| {
+            js_sys::Reflect::get(&request, &name.into())
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        let action = field("action")
+            .as_deref()
+            .map(Action::parse)
+            .transpose()
+            .map_err(error_to_js)?;
+        let text = body_text(&body);
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Ok<'a> {
+            ok: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            room_id: Option<&'a str>,
+        }
+        if (200..300).contains(&status) {
+            #[derive(serde::Deserialize, Default)]
+            struct Body {
+                #[serde(default)]
+                room_id: Option<serde_json::Value>,
+            }
+            let parsed: Body = serde_json::from_str(&text).unwrap_or_default();
+            let room_id = match parsed.room_id {
+                Some(serde_json::Value::String(id)) => Some(id),
+                _ => None,
+            };
+            if let (Some(Action::Knock), Some(room), Some(id)) =
+                (action, field("room"), room_id.as_deref())
+            {
+                self.inner.knock_resolved(&room, id);
+            }
+            return to_js(&Ok {
+                ok: true,
+                room_id: room_id.as_deref(),
+            });
+        }
+        let error = parse_error(action, status, &text, None);
+        let object = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&object, &"ok".into(), &false.into());
+        let _ = js_sys::Reflect::set(&object, &"error".into(), &matrix_error_to_js(&error)?);
+        Ok(object.into())
+    }
+}
