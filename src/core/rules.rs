@@ -127,13 +127,14 @@ impl RoomState {
         match self.server_checks(action, actor, target, &membership, ctx) {
             // A duplicate is answered before the auth rules run.
             Some(server) if server.code == Code::Duplicate => server,
-            // Both refuse: the auth rule says more about what is missing.
+            // The membership mismatch says most; where the auth rules refuse for the same
+            // reason, their rule number is the better label.
             Some(server) => {
                 let auth = auth();
-                if auth.code.allows() {
-                    server
-                } else {
+                if auth.code == server.code {
                     auth
+                } else {
+                    server
                 }
             }
             None => auth(),
