@@ -837,3 +837,54 @@ fn creators_are_infinite_only_in_v12() {
         js_int::Int::from(100)
     );
 }
+
+#[test]
+fn server_checks_come_in_synapse_order() {
+    // A second identical kick is refused as "not in the room", before any duplicate check.
+    let kicked = setup("10").member(K, "leave", MOD);
+    t(
+        0,
+        kicked,
+        "kick",
+        MOD,
+        Some(K),
+        false,
+        "server: Client-Server API check before the auth rules",
+        "TARGET_NOT_IN_ROOM",
+    );
+    // A repeated ban by the same sender is answered with the existing event.
+    t(
+        0,
+        setup("10").member(K, "ban", MOD),
+        "ban",
+        MOD,
+        Some(K),
+        true,
+        "server: Client-Server API check before the auth rules",
+        "DUPLICATE",
+    );
+    // Unban of a user who is not banned names that, not a level mismatch.
+    t(
+        0,
+        setup("10")
+            .pl_with(json!({"users": {K: 50}}))
+            .me(K, "knock"),
+        "unban",
+        MOD,
+        Some(K),
+        false,
+        "server: Client-Server API check before the auth rules",
+        "TARGET_NOT_BANNED",
+    );
+    // A banned user's knock is refused by both; the auth rule labels it.
+    t(
+        0,
+        setup("10").member(K, "ban", MOD),
+        "knock",
+        K,
+        None,
+        false,
+        "v10 4.7.4",
+        "BANNED",
+    );
+}

@@ -141,7 +141,8 @@ impl RoomState {
         }
     }
 
-    /// Synapse's checks on the target's current member event, in its order.
+    /// Synapse's checks on the target's current member event, in its order
+    /// (`update_membership_locked`, then the duplicate check of event creation).
     fn server_checks(
         &self,
         action: Action,
@@ -173,9 +174,6 @@ impl RoomState {
                 Code::TargetBanned
             });
         }
-        if is_duplicate(old, actor, target, membership, ctx.reason.as_deref()) {
-            return server(Code::Duplicate);
-        }
         if kick
             && matches!(
                 old.membership,
@@ -183,6 +181,11 @@ impl RoomState {
             )
         {
             return server(Code::TargetNotInRoom);
+        }
+        // Synapse drops an identical state event at creation (`deduplicate_state_event`),
+        // after the checks above and before the auth rules.
+        if is_duplicate(old, actor, target, membership, ctx.reason.as_deref()) {
+            return server(Code::Duplicate);
         }
         None
     }
