@@ -888,3 +888,55 @@ fn server_checks_come_in_synapse_order() {
         "BANNED",
     );
 }
+
+#[test]
+fn a_missing_join_rule_reads_as_invite_like_synapse() {
+    let none = || setup("10").join_rules(None);
+    t(
+        10,
+        none(),
+        "knock",
+        K,
+        None,
+        false,
+        "v10 4.7.1",
+        "JOIN_RULE_FORBIDS_KNOCK",
+    );
+    t(
+        0,
+        none().member(K, "invite", MOD),
+        "join",
+        K,
+        None,
+        true,
+        "v10 4.3.4",
+        "ALLOWED",
+    );
+    t(
+        0,
+        none(),
+        "join",
+        K,
+        None,
+        false,
+        "v10 4.3.7",
+        "NOT_INVITED",
+    );
+    let no_key = setup("10")
+        .join_rules(Some(json!({"allow": []})))
+        .member(K, "invite", MOD);
+    t(0, no_key, "join", K, None, true, "v10 4.3.4", "ALLOWED");
+    let not_a_string = setup("10")
+        .join_rules(Some(json!({"join_rule": 7})))
+        .member(K, "invite", MOD);
+    t(
+        0,
+        not_a_string,
+        "join",
+        K,
+        None,
+        false,
+        "v10 4.3.7",
+        "JOIN_RULE_FORBIDS_JOIN",
+    );
+}

@@ -1,6 +1,6 @@
 //! Plain-English explanations of decisions.
 
-use ruma_common::{room::JoinRule, UserId};
+use ruma_common::UserId;
 use ruma_events::room::power_levels::UserPowerLevel;
 
 use super::{
@@ -18,11 +18,12 @@ pub fn level_text(level: Option<&UserPowerLevel>) -> String {
     }
 }
 
-fn join_rule_text(rule: Option<&JoinRule>) -> String {
-    rule.map_or_else(
-        || "missing (no m.room.join_rules event)".to_owned(),
-        |r| format!("`{}`", r.as_str()),
-    )
+fn join_rule_text(room: &RoomState) -> String {
+    match room.join_rule() {
+        Some(rule) => format!("`{}`", rule.as_str()),
+        None if room.join_rule_absent() => "missing, which servers read as `invite`".to_owned(),
+        None => "malformed (not a string), which matches no rule".to_owned(),
+    }
 }
 
 fn verb(action: Action) -> &'static str {
@@ -47,7 +48,7 @@ pub fn message(
     levels: LevelsRef<'_>,
 ) -> String {
     let version = room.version().as_str();
-    let rule = join_rule_text(room.join_rule());
+    let rule = join_rule_text(room);
     let membership = |user: &UserId| room.membership(user.as_str()).as_str().to_owned();
     let (a, t, r) = (
         level_text(levels.actor),

@@ -88,7 +88,7 @@ pub struct RoomState {
     /// Users with creator privileges for power levels (v12 includes `additional_creators`).
     creators: Vec<OwnedUserId>,
     federate: bool,
-    join_rule: Option<JoinRule>,
+    join_rules: JoinRules,
     power_levels: PowerLevels,
     members: HashMap<String, Member>,
     /// State holds nothing but the create event.
@@ -111,7 +111,7 @@ struct CreateContent {
 /// One parsed state change, validated before anything is mutated.
 enum Change {
     Member(String, Member),
-    JoinRule(Option<JoinRule>),
+    JoinRules(JoinRules),
     PowerLevels(PowerLevels),
     Other,
 }
@@ -219,7 +219,7 @@ impl RoomState {
             creator,
             creators,
             federate,
-            join_rule: None,
+            join_rules: JoinRules::Absent,
             power_levels,
             members: HashMap::new(),
             only_create: true,
@@ -234,7 +234,7 @@ impl RoomState {
                 let user = parse_user_id(user)?;
                 Change::Member(user.into(), member_from_event(event)?)
             }
-            ("m.room.join_rules", "") => Change::JoinRule(parse_join_rule(event.content)),
+            ("m.room.join_rules", "") => Change::JoinRules(JoinRules::parse(event.content)),
             ("m.room.power_levels", "") => Change::PowerLevels(PowerLevels::parse(
                 event.content,
                 &self.version,
@@ -249,7 +249,7 @@ impl RoomState {
             Change::Member(user, member) => {
                 self.members.insert(user, member);
             }
-            Change::JoinRule(rule) => self.join_rule = rule,
+            Change::JoinRules(rules) => self.join_rules = rules,
             Change::PowerLevels(levels) => self.power_levels = levels,
             Change::Other => {}
         }
@@ -319,9 +319,29 @@ impl RoomState {
         self.only_create
     }
 
-    /// The current join rule; `None` when there is no (usable) `m.room.join_rules` event.
+    /// The join rule the room's `m.room.join_rules` event names; `None` when there is no such
+    /// event, it names none, or its `join_rule` is not a string.
     pub fn join_rule(&self) -> Option<&JoinRule> {
-        self.join_rule.as_ref()
+        match &self.join_rules {
+            JoinRules::Rule(rule) => Some(rule),
+            JoinRules::Absent | JoinRules::Malformed => None,
+        }
+    }
+
+    /// The join rule the auth rules apply: homeservers (Synapse) read a missing event or a
+    /// missing `join_rule` as `invite`; a `join_rule` that is not a string matches no rule.
+    pub fn effective_join_rule(&self) -> Option<&JoinRule> {
+        static INVITE: JoinRule = JoinRule::Invite;
+        match &self.join_rules {
+            JoinRules::Rule(rule) => Some(rule),
+            JoinRules::Absent => Some(&INVITE),
+            JoinRules::Malformed => None,
+        }
+    }
+
+    /// Whether the room has no `m.room.join_rules` event naming a rule (read as `invite`).
+    pub fn join_rule_absent(&self) -> bool {
+        matches!(self.join_rules, JoinRules::Absent)
     }
 
     /// A user's current member event.
@@ -406,19 +426,40 @@ fn member_from_event(event: &RawEvent<'_>) -> Result<Member> {
     })
 }
 
-/// Join rule content; malformed content means no usable join rule (nobody can join or knock),
-/// except that a bad `allow` list only empties the list, as servers do.
-fn parse_join_rule(content: &RawValue) -> Option<JoinRule> {
-    #[derive(Deserialize)]
-    struct Kind {
-        join_rule: String,
+/// The room's `m.room.join_rules`, as homeservers read it.
+#[derive(Clone, Debug)]
+enum JoinRules {
+    /// No event, or no `join_rule` key: read as `invite`.
+    Absent,
+    /// A rule; a bad `allow` list is emptied, as servers ignore invalid entries.
+    Rule(JoinRule),
+    /// `join_rule` is not a string: no rule matches it.
+    Malformed,
+}
+
+impl JoinRules {
+    fn parse(content: &RawValue) -> Self {
+        #[derive(Deserialize)]
+        struct Kind {
+            #[serde(default)]
+            join_rule: Option<serde_json::Value>,
+        }
+        let Ok(kind) = serde_json::from_str::<Kind>(content.get()) else {
+            return Self::Malformed;
+        };
+        match kind.join_rule {
+            None => Self::Absent,
+            Some(serde_json::Value::String(rule)) => {
+                serde_json::from_str::<JoinRule>(content.get())
+                    .ok()
+                    .or_else(|| {
+                        serde_json::from_value(serde_json::json!({ "join_rule": rule })).ok()
+                    })
+                    .map_or(Self::Malformed, Self::Rule)
+            }
+            Some(_) => Self::Malformed,
+        }
     }
-    serde_json::from_str::<JoinRule>(content.get())
-        .ok()
-        .or_else(|| {
-            let kind: Kind = serde_json::from_str(content.get()).ok()?;
-            serde_json::from_value(serde_json::json!({ "join_rule": kind.join_rule })).ok()
-        })
 }
 
 /// Parses a user ID (historical forms allowed, as servers accept them).

@@ -198,7 +198,7 @@ impl RoomState {
         ctx: &Context,
     ) -> Result<Option<OwnedUserId>, Outcome> {
         let (rules, version) = (self.version().rules(), self.version());
-        let allow = match self.join_rule() {
+        let allow = match self.effective_join_rule() {
             Some(JoinRule::Restricted(r)) if rules.restricted_join_rule => &r.allow,
             Some(JoinRule::KnockRestricted(r)) if rules.knock_restricted_join_rule => &r.allow,
             _ => return Ok(None),
@@ -272,7 +272,7 @@ impl RoomState {
         if membership == MembershipState::Ban {
             return Outcome::new(Code::Banned, rule(&[3]));
         }
-        let join_rule = self.join_rule();
+        let join_rule = self.effective_join_rule();
         let invite_like = matches!(join_rule, Some(JoinRule::Invite))
             || (rules.knocking && matches!(join_rule, Some(JoinRule::Knock)));
         let member = matches!(membership, MembershipState::Invite | MembershipState::Join);
@@ -392,7 +392,7 @@ impl RoomState {
     fn auth_knock(&self, sender: &UserId, target: &UserId) -> Outcome {
         let version = self.version();
         let rule = |step| version.rule(MemberRule::Knock, &[step]);
-        let knockable = match self.join_rule() {
+        let knockable = match self.effective_join_rule() {
             Some(JoinRule::Knock) => true,
             Some(JoinRule::KnockRestricted(_)) => version.rules().knock_restricted_join_rule,
             _ => false,
