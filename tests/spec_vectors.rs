@@ -940,3 +940,15 @@ fn a_missing_join_rule_reads_as_invite_like_synapse() {
         "JOIN_RULE_FORBIDS_JOIN",
     );
 }
+
+#[test]
+fn timestamps_beyond_json_integers_are_dropped_not_fatal() {
+    let mut events = setup("10").events();
+    let mut knock = common::state("m.room.member", K, K, json!({"membership": "knock"}));
+    knock["origin_server_ts"] = json!(9_007_199_254_740_993_u64);
+    events.push(knock);
+    let room = RoomState::from_json(&serde_json::to_string(&events).unwrap()).unwrap();
+    let requests = room.knock_requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].details.and_then(|d| d.origin_server_ts), None);
+}

@@ -27,8 +27,8 @@ pub struct RawEvent<'a> {
     /// Room ID, when present (the state API has it, sync blocks do not).
     #[serde(default, borrow, deserialize_with = "lenient")]
     pub room_id: Option<Cow<'a, str>>,
-    /// Timestamp, when present and a non-negative integer.
-    #[serde(default, deserialize_with = "lenient")]
+    /// Timestamp, when present and an integer in 0..=2^53−1 (Canonical JSON's range).
+    #[serde(default, deserialize_with = "timestamp")]
     pub origin_server_ts: Option<u64>,
     /// Raw content.
     #[serde(borrow)]
@@ -139,6 +139,17 @@ where
         Either::Value(value) => Some(value),
         Either::Other(_) => None,
     })
+}
+
+/// Largest integer JSON (and a JS number) holds exactly.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// A timestamp, or `None` when it is not an integer in Canonical JSON's range.
+fn timestamp<'de, D>(deserializer: D) -> std::result::Result<Option<u64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Ok(lenient::<D, u64>(deserializer)?.filter(|ts| *ts <= MAX_SAFE_INTEGER))
 }
 
 /// True when the flattened remainder of a member content has any key.

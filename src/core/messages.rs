@@ -58,6 +58,10 @@ pub fn message(
     let required = r.map_or_else(|| "unknown".to_owned(), |r| r.to_string());
     let does = verb(action);
     match code {
+        // `/kick` of oneself is a self-leave, which the server accepts.
+        Code::Allowed if actor == target && does == "kick" => {
+            format!("{actor} may leave (kicking oneself is leaving; room version {version}).")
+        }
         Code::Allowed if actor == target => format!("{actor} may {does} (room version {version})."),
         Code::Allowed => format!("{actor} may {does} {target} (room version {version})."),
         Code::Duplicate => format!(

@@ -33,7 +33,7 @@ export interface Decision {
   code: DecisionCode;
   /** Plain-English explanation. */
   message: string;
-  /** The deciding rule as the room version numbers it (e.g. "v10 4.5.4"), or "server: …". */
+  /** The deciding rule as the room version numbers it (e.g. "v10 4.5.4"), "server: …" for a homeserver check outside the auth rules, or "knock: …" for the knock words' precondition (a pending knock). */
   rule: string;
   /** The acting user's level (`Infinity` for v12 creators), where compared. */
   actorLevel?: number;
