@@ -236,8 +236,8 @@ fn moderator_queue_new_decided_withdrawn_and_racing() {
     assert_eq!(queue.len(), 1);
     assert_eq!(
         (
-            queue[0].user_id.as_str(),
-            queue[0].reason.as_deref(),
+            queue[0].request.user_id,
+            queue[0].request.reason(),
             queue[0].seen
         ),
         ("@a:hs3", Some("a"), false)

@@ -62,6 +62,24 @@ pub struct MyKnock {
     pub remote: Option<bool>,
 }
 
+impl MyKnock {
+    /// A knock record with nothing known but its room, status and time.
+    pub fn new(room_id: &str, status: KnockStatus, since: u64) -> Self {
+        Self {
+            room_id: room_id.to_owned(),
+            status,
+            since,
+            knocked_at: None,
+            reason: None,
+            decided_by: None,
+            decision_reason: None,
+            via: Vec::new(),
+            preview: RoomPreview::default(),
+            remote: None,
+        }
+    }
+}
+
 /// What a sync changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChangeKind {

@@ -55,6 +55,33 @@ pub struct KnockRequest<'a> {
     pub details: Option<&'a MemberDetails>,
 }
 
+impl<'a> KnockRequest<'a> {
+    /// The reason given.
+    pub fn reason(&self) -> Option<&'a str> {
+        self.details.and_then(|d| d.reason.as_deref())
+    }
+
+    /// The display name.
+    pub fn displayname(&self) -> Option<&'a str> {
+        self.details.and_then(|d| d.displayname.as_deref())
+    }
+
+    /// The avatar URL.
+    pub fn avatar_url(&self) -> Option<&'a str> {
+        self.details.and_then(|d| d.avatar_url.as_deref())
+    }
+
+    /// The knock event's ID.
+    pub fn event_id(&self) -> Option<&'a str> {
+        self.details.and_then(|d| d.event_id.as_deref())
+    }
+
+    /// When the knock was sent (ms).
+    pub fn origin_server_ts(&self) -> Option<u64> {
+        self.details.and_then(|d| d.origin_server_ts)
+    }
+}
+
 /// Why [`RoomState::apply_event`] left the state alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ignored {

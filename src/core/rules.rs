@@ -357,13 +357,7 @@ impl RoomState {
             );
         }
         let kick = levels.kick();
-        let code = if actor < kick {
-            Code::InsufficientLevel
-        } else if victim >= actor {
-            Code::TargetLevelNotBelowActor
-        } else {
-            Code::Allowed
-        };
+        let code = outrank(&actor, &victim, kick);
         let step = if code == Code::Allowed { 4 } else { 5 };
         Outcome::new(code, rule(step)).levels(Some(actor), Some(victim), Some(kick))
     }
@@ -378,13 +372,7 @@ impl RoomState {
             self.power_level(target),
             self.power_levels().ban(),
         );
-        let code = if actor < ban {
-            Code::InsufficientLevel
-        } else if victim >= actor {
-            Code::TargetLevelNotBelowActor
-        } else {
-            Code::Allowed
-        };
+        let code = outrank(&actor, &victim, ban);
         let step = if code == Code::Allowed { 2 } else { 3 };
         Outcome::new(code, rule(step)).levels(Some(actor), Some(victim), Some(ban))
     }
@@ -434,6 +422,17 @@ impl RoomState {
             target_level: o.target_level,
             required_level: o.required_level,
         }
+    }
+}
+
+/// Kick and ban: the actor needs the required level and a level strictly above the target's.
+fn outrank(actor: &UserPowerLevel, victim: &UserPowerLevel, required: Int) -> Code {
+    if *actor < required {
+        Code::InsufficientLevel
+    } else if victim >= actor {
+        Code::TargetLevelNotBelowActor
+    } else {
+        Code::Allowed
     }
 }
 

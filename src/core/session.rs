@@ -13,26 +13,16 @@ use super::{
     lifecycle::{Change, ChangeKind, KnockStatus, MyKnock},
     preview::RoomPreview,
     request::{self, Request, RequestOptions},
-    room::{parse_room_id, parse_user_id, RoomState},
+    room::{parse_room_id, parse_user_id, KnockRequest, RoomState},
     rules::Context,
     sync::{parse_events, SyncResponse},
 };
 
 /// A pending knock in a joined room, as one moderator sees it.
 #[derive(Clone, Debug)]
-pub struct QueueEntry {
-    /// The knocker.
-    pub user_id: String,
-    /// Reason given.
-    pub reason: Option<String>,
-    /// Display name.
-    pub displayname: Option<String>,
-    /// Avatar URL.
-    pub avatar_url: Option<String>,
-    /// The knock event's ID.
-    pub event_id: Option<String>,
-    /// When the knock was sent (ms).
-    pub origin_server_ts: Option<u64>,
+pub struct QueueEntry<'a> {
+    /// The knock.
+    pub request: KnockRequest<'a>,
     /// Whether this user marked this very knock event as seen.
     pub seen: bool,
     /// May this user accept, decline, ban?
@@ -206,18 +196,7 @@ impl Session {
         let knock = self
             .knocks
             .entry(room_id.to_owned())
-            .or_insert_with(|| MyKnock {
-                room_id: room_id.to_owned(),
-                status: KnockStatus::Declined,
-                since: now_ms,
-                knocked_at: None,
-                reason: None,
-                decided_by: None,
-                decision_reason: None,
-                via: Vec::new(),
-                preview: RoomPreview::default(),
-                remote,
-            });
+            .or_insert_with(|| MyKnock::new(room_id, KnockStatus::Declined, now_ms));
         let newly = knock.status != KnockStatus::Pending;
         if newly {
             *knock = MyKnock {
@@ -297,18 +276,7 @@ impl Session {
         let knock = self
             .knocks
             .entry(room_id.to_owned())
-            .or_insert_with(|| MyKnock {
-                room_id: room_id.to_owned(),
-                status,
-                since,
-                knocked_at: None,
-                reason: None,
-                decided_by: None,
-                decision_reason: None,
-                via: Vec::new(),
-                preview: RoomPreview::default(),
-                remote: None,
-            });
+            .or_insert_with(|| MyKnock::new(room_id, status, since));
         knock.status = status;
         knock.since = since;
         knock.decided_by = decided_by.clone();
@@ -351,7 +319,7 @@ impl Session {
     }
 
     /// The moderator queue of a joined room with this user's decisions; `None` for an unknown room.
-    pub fn knock_requests(&self, room_id: &str) -> Option<Vec<QueueEntry>> {
+    pub fn knock_requests(&self, room_id: &str) -> Option<Vec<QueueEntry<'_>>> {
         let room = self.rooms.get(room_id)?;
         let seen = self.seen.get(room_id);
         let me = self.user_id.as_str();
@@ -360,21 +328,15 @@ impl Session {
         room.knock_requests()
             .into_iter()
             .map(|request| {
-                let d = request.details;
-                let event_id = d.and_then(|d| d.event_id.clone());
+                let seen = request
+                    .event_id()
+                    .is_some_and(|id| seen.is_some_and(|s| s.contains_key(id)));
                 Ok(QueueEntry {
-                    user_id: request.user_id.to_owned(),
-                    reason: d.and_then(|d| d.reason.clone()),
-                    displayname: d.and_then(|d| d.displayname.clone()),
-                    avatar_url: d.and_then(|d| d.avatar_url.clone()),
-                    seen: event_id
-                        .as_ref()
-                        .is_some_and(|id| seen.is_some_and(|s| s.contains_key(id))),
-                    event_id,
-                    origin_server_ts: d.and_then(|d| d.origin_server_ts),
                     accept: decide(Action::Accept, request.user_id)?,
                     decline: decide(Action::Decline, request.user_id)?,
                     ban: decide(Action::Ban, request.user_id)?,
+                    request,
+                    seen,
                 })
             })
             .collect::<Result<Vec<_>>>()

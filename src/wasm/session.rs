@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use super::{
     error::{invalid_input, stringify, to_js as error_to_js, JsResult},
     requests::{body_text, matrix_error_to_js, options_from_js, request_to_js},
-    types::{context_from_js, to_js, JsDecision},
+    types::{context_from_js, to_js, JsDecision, JsKnockRequest},
 };
 use crate::core::{
     lifecycle::{Change, KnockStatus},
@@ -163,17 +163,8 @@ impl<'a> From<&'a Change> for JsChange<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsQueueEntry<'a> {
-    user_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    display_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    avatar_url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    origin_server_ts: Option<u64>,
+    #[serde(flatten)]
+    request: JsKnockRequest<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     age_ms: Option<u64>,
     seen: bool,
@@ -299,13 +290,11 @@ impl KnockSession {
         let entries: Vec<JsQueueEntry<'_>> = entries
             .iter()
             .map(|e| JsQueueEntry {
-                user_id: &e.user_id,
-                reason: e.reason.as_deref(),
-                display_name: e.displayname.as_deref(),
-                avatar_url: e.avatar_url.as_deref(),
-                event_id: e.event_id.as_deref(),
-                origin_server_ts: e.origin_server_ts,
-                age_ms: e.origin_server_ts.map(|ts| now.saturating_sub(ts)),
+                request: JsKnockRequest::from(&e.request),
+                age_ms: e
+                    .request
+                    .origin_server_ts()
+                    .map(|ts| now.saturating_sub(ts)),
                 seen: e.seen,
                 accept: (&e.accept).into(),
                 decline: (&e.decline).into(),

@@ -148,14 +148,13 @@ pub struct JsKnockRequest<'a> {
 
 impl<'a> From<&KnockRequest<'a>> for JsKnockRequest<'a> {
     fn from(r: &KnockRequest<'a>) -> Self {
-        let d = r.details;
         Self {
             user_id: r.user_id,
-            reason: d.and_then(|d| d.reason.as_deref()),
-            display_name: d.and_then(|d| d.displayname.as_deref()),
-            avatar_url: d.and_then(|d| d.avatar_url.as_deref()),
-            event_id: d.and_then(|d| d.event_id.as_deref()),
-            origin_server_ts: d.and_then(|d| d.origin_server_ts),
+            reason: r.reason(),
+            display_name: r.displayname(),
+            avatar_url: r.avatar_url(),
+            event_id: r.event_id(),
+            origin_server_ts: r.origin_server_ts(),
         }
     }
 }
