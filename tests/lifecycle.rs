@@ -397,3 +397,41 @@ fn seen_marks_export_and_import() {
     fresh.import_seen(exported);
     assert!(fresh.knock_requests(ROOM).unwrap()[0].seen);
 }
+
+#[test]
+fn a_revoked_invite_after_a_knock_is_declined_and_a_plain_unban_is_no_knock() {
+    let leave = |sender: &str, membership: &str, prev: Option<&str>| {
+        let mut e = ev(
+            "m.room.member",
+            ME,
+            sender,
+            json!({"membership": membership}),
+            77,
+        );
+        if let Some(p) = prev {
+            e["unsigned"] = json!({"prev_content": {"membership": p}});
+        }
+        json!({"rooms": {"leave": {ROOM: {"timeline": {"events": [e]}}}}})
+    };
+    let invite = json!({"rooms": {"invite": {ROOM: {"invite_state": {"events": [
+        {"type": "m.room.member", "state_key": ME, "sender": MOD, "content": {"membership": "invite"}}
+    ]}}}}});
+    let mut s = Session::new(ME).unwrap();
+    ingest(&mut s, knocked_sync("hi"), 100);
+    ingest(&mut s, invite.clone(), 200);
+    assert_eq!(
+        kinds(&ingest(&mut s, leave(MOD, "leave", Some("invite")), 300)),
+        ["knockDeclined"]
+    );
+    let mut s = Session::new(ME).unwrap();
+    ingest(&mut s, knocked_sync("hi"), 100);
+    ingest(&mut s, invite, 200);
+    assert_eq!(
+        kinds(&ingest(&mut s, leave(ME, "leave", Some("invite")), 300)),
+        ["knockRescinded"]
+    );
+    // An unban of a user who never knocked here is not a knock.
+    let mut s = Session::new(ME).unwrap();
+    assert!(ingest(&mut s, leave(MOD, "leave", Some("ban")), 300).is_empty());
+    assert_eq!(s.my_knocks().count(), 0);
+}

@@ -138,6 +138,7 @@ fn describe(action: Option<Action>, meaning: Meaning, retry_after_ms: Option<u64
             Some(ms) => format!("Rate limited: retry after {ms} ms."),
             None => "Rate limited: retry later.".to_owned(),
         },
+        Meaning::BadState if knock => "You are banned from this room: the server refuses any knock until a moderator unbans you.".to_owned(),
         Meaning::BadState => "The user's membership does not fit the action (e.g. unban of someone not banned, or acting on a banned user).".to_owned(),
         Meaning::InviteBlocked => "The knocker's server blocks invites for them, so the knock cannot be accepted by invite.".to_owned(),
         Meaning::UserSuspended => "The account is suspended: it cannot knock, join or invite.".to_owned(),

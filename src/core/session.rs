@@ -251,10 +251,16 @@ impl Session {
                     KnockStatus::Declined
                 }
             }
+            // The invite that accepted the knock: rejected by the user, or revoked.
             MembershipState::Leave if record == Some(KnockStatus::Accepted) => {
-                KnockStatus::Rescinded
+                if by_me {
+                    KnockStatus::Rescinded
+                } else {
+                    KnockStatus::Declined
+                }
             }
-            MembershipState::Leave if !by_me && was(KnockStatus::Banned, "ban") => {
+            // Only a ban this session saw as part of a knock makes an unban a knock matter.
+            MembershipState::Leave if !by_me && record == Some(KnockStatus::Banned) => {
                 KnockStatus::Unbanned
             }
             MembershipState::Ban if record.is_some() || prev.as_deref() == Some("knock") => {
