@@ -21,11 +21,11 @@ pub struct RawEvent<'a> {
     /// Sender user ID.
     #[serde(borrow)]
     pub sender: Cow<'a, str>,
-    /// Event ID, when present.
-    #[serde(default, borrow, deserialize_with = "lenient")]
+    /// Event ID, when present (and a string).
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
     pub event_id: Option<Cow<'a, str>>,
     /// Room ID, when present (the state API has it, sync blocks do not).
-    #[serde(default, borrow, deserialize_with = "lenient")]
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
     pub room_id: Option<Cow<'a, str>>,
     /// Timestamp, when present and an integer in 0..=2^53−1 (Canonical JSON's range).
     #[serde(default, deserialize_with = "timestamp")]
@@ -43,6 +43,12 @@ impl<'a> RawEvent<'a> {
     pub fn from_json(text: &'a str) -> Result<Self> {
         serde_json::from_str(text).map_err(|e| json_error(&e, "event"))
     }
+}
+
+/// UTF-8 bytes as text, or `INVALID_JSON`.
+pub fn utf8(bytes: &[u8]) -> Result<&str> {
+    std::str::from_utf8(bytes)
+        .map_err(|e| Error::new(ErrorCode::InvalidJson, format!("not UTF-8 JSON text: {e}")))
 }
 
 /// Parses a JSON array of events.
@@ -63,23 +69,59 @@ pub fn json_error(e: &serde_json::Error, what: &str) -> Error {
 
 /// The fields of `m.room.member` content we read. Display fields of the wrong type are ignored
 /// (servers relay them unchecked); `membership` is required, as the auth rules require it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct MemberContent<'a> {
     /// The membership.
-    #[serde(borrow)]
     pub membership: Cow<'a, str>,
     /// Free-text reason.
-    #[serde(default, deserialize_with = "lenient")]
     pub reason: Option<String>,
     /// Display name.
-    #[serde(default, deserialize_with = "lenient")]
     pub displayname: Option<String>,
     /// Avatar URL.
-    #[serde(default, deserialize_with = "lenient")]
     pub avatar_url: Option<String>,
     /// Whether any key other than membership, reason, displayname and avatar_url is present.
-    #[serde(flatten, deserialize_with = "any_other_key")]
     pub other_keys: bool,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for MemberContent<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> de::Visitor<'de> for Fields<'a> {
+            type Value = MemberContent<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("m.room.member content")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut content = MemberContent {
+                    membership: Cow::Borrowed(""),
+                    reason: None,
+                    displayname: None,
+                    avatar_url: None,
+                    other_keys: false,
+                };
+                let mut membership = None;
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "membership" => membership = Some(map.next_value::<Cow<'de, str>>()?),
+                        "reason" => content.reason = map.next_value::<LenientString>()?.0,
+                        "displayname" => content.displayname = map.next_value::<LenientString>()?.0,
+                        "avatar_url" => content.avatar_url = map.next_value::<LenientString>()?.0,
+                        _ => {
+                            content.other_keys = true;
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                content.membership =
+                    membership.ok_or_else(|| de::Error::missing_field("membership"))?;
+                Ok(content)
+            }
+        }
+        deserializer.deserialize_map(Fields(std::marker::PhantomData))
+    }
 }
 
 impl MemberContent<'_> {
@@ -99,20 +141,12 @@ impl MemberContent<'_> {
     }
 }
 
-/// `unsigned.prev_content.membership` and `unsigned.prev_sender`, where a server gives them.
+/// `unsigned.prev_content.membership`, where a server gives it.
 #[derive(Debug, Default, Deserialize)]
 pub struct Unsigned {
     /// The previous content.
-    #[serde(default, deserialize_with = "lenient")]
-    pub prev_content: Option<PrevContent>,
-}
-
-/// The part of `prev_content` we read.
-#[derive(Debug, Deserialize)]
-pub struct PrevContent {
-    /// Previous membership.
-    #[serde(default, deserialize_with = "lenient")]
-    pub membership: Option<String>,
+    #[serde(default)]
+    prev_content: Option<serde_json::Value>,
 }
 
 impl Unsigned {
@@ -121,24 +155,85 @@ impl Unsigned {
         raw.and_then(|raw| serde_json::from_str(raw.get()).ok())
             .unwrap_or_default()
     }
+
+    /// The previous membership, when given as a string.
+    pub fn prev_membership(&self) -> Option<&str> {
+        self.prev_content.as_ref()?.get("membership")?.as_str()
+    }
 }
 
-/// Deserializes `T`, or `None` when the value has another type.
-fn lenient<'de, D, T>(deserializer: D) -> std::result::Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either<T> {
-        Value(T),
-        Other(de::IgnoredAny),
+/// Accepts any JSON value: the string it holds, or `None` for every other type. Unlike an
+/// untagged enum it does not buffer the value.
+struct LenientVisitor;
+
+impl<'de> de::Visitor<'de> for LenientVisitor {
+    type Value = Option<Cow<'de, str>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any value")
     }
-    Ok(match Either::<T>::deserialize(deserializer)? {
-        Either::Value(value) => Some(value),
-        Either::Other(_) => None,
-    })
+    fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v)))
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(None)
+    }
+}
+
+/// A string field, or `None` when the value has another type.
+fn lenient_str<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Cow<'de, str>>, D::Error> {
+    d.deserialize_any(LenientVisitor)
+}
+
+/// An owned lenient string.
+struct LenientString(Option<String>);
+
+impl<'de> Deserialize<'de> for LenientString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(Self(lenient_str(d)?.map(Cow::into_owned)))
+    }
 }
 
 /// Largest integer JSON (and a JS number) holds exactly.
@@ -149,14 +244,7 @@ fn timestamp<'de, D>(deserializer: D) -> std::result::Result<Option<u64>, D::Err
 where
     D: Deserializer<'de>,
 {
-    Ok(lenient::<D, u64>(deserializer)?.filter(|ts| *ts <= MAX_SAFE_INTEGER))
-}
-
-/// True when the flattened remainder of a member content has any key.
-fn any_other_key<'de, D>(deserializer: D) -> std::result::Result<bool, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    let rest = std::collections::BTreeMap::<String, de::IgnoredAny>::deserialize(deserializer)?;
-    Ok(!rest.is_empty())
+    Ok(serde_json::Value::deserialize(deserializer)?
+        .as_u64()
+        .filter(|ts| *ts <= MAX_SAFE_INTEGER))
 }

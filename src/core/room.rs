@@ -1,6 +1,6 @@
 //! The state of one room as a client sees it: create facts, join rule, power levels, members.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use ruma_common::{room::JoinRule, OwnedRoomId, OwnedUserId, RoomId, UserId};
 use ruma_events::room::{member::MembershipState, power_levels::UserPowerLevel};
@@ -118,6 +118,8 @@ pub struct RoomState {
     join_rules: JoinRules,
     power_levels: PowerLevels,
     members: HashMap<String, Member>,
+    /// Users whose membership is `knock`: the queue without scanning every member.
+    knockers: BTreeSet<String>,
     /// State holds nothing but the create event.
     only_create: bool,
 }
@@ -249,6 +251,7 @@ impl RoomState {
             join_rules: JoinRules::Absent,
             power_levels,
             members: HashMap::new(),
+            knockers: BTreeSet::new(),
             only_create: true,
         })
     }
@@ -274,6 +277,11 @@ impl RoomState {
     fn commit(&mut self, change: Change) {
         match change {
             Change::Member(user, member) => {
+                if member.membership == MembershipState::Knock {
+                    self.knockers.insert(user.clone());
+                } else {
+                    self.knockers.remove(&user);
+                }
                 self.members.insert(user, member);
             }
             Change::JoinRules(rules) => self.join_rules = rules,
@@ -406,15 +414,14 @@ impl RoomState {
     /// Pending knocks, oldest first (ties by user ID).
     pub fn knock_requests(&self) -> Vec<KnockRequest<'_>> {
         let mut requests: Vec<_> = self
-            .members
+            .knockers
             .iter()
-            .filter(|(_, m)| m.membership == MembershipState::Knock)
-            .map(|(user, m)| KnockRequest {
+            .map(|user| KnockRequest {
                 user_id: user,
-                details: m.details.as_deref(),
+                details: self.members.get(user).and_then(|m| m.details.as_deref()),
             })
             .collect();
-        requests.sort_by_key(|r| (r.details.and_then(|d| d.origin_server_ts), r.user_id));
+        requests.sort_by_key(|r| (r.origin_server_ts(), r.user_id));
         requests
     }
 
@@ -439,10 +446,7 @@ fn member_from_event(event: &RawEvent<'_>) -> Result<Member> {
             reason: content.reason,
             displayname: content.displayname,
             avatar_url: content.avatar_url,
-            prev_membership: unsigned
-                .prev_content
-                .and_then(|p| p.membership)
-                .map(|m| MembershipState::from(m.as_str())),
+            prev_membership: unsigned.prev_membership().map(MembershipState::from),
             other_keys: content.other_keys,
         })
     });

@@ -235,12 +235,11 @@ impl Session {
         let Some((event, content)) = own_member_event(events, me) else {
             return;
         };
-        let prev = Unsigned::parse(event.unsigned)
-            .prev_content
-            .and_then(|p| p.membership);
+        let unsigned = Unsigned::parse(event.unsigned);
+        let prev = unsigned.prev_membership();
         let record = self.knocks.get(room_id).map(|k| k.status);
         let was = |status: KnockStatus, membership: &str| {
-            record == Some(status) || prev.as_deref() == Some(membership)
+            record == Some(status) || prev == Some(membership)
         };
         let by_me = event.sender == me;
         let status = match content.membership() {
@@ -263,7 +262,7 @@ impl Session {
             MembershipState::Leave if !by_me && record == Some(KnockStatus::Banned) => {
                 KnockStatus::Unbanned
             }
-            MembershipState::Ban if record.is_some() || prev.as_deref() == Some("knock") => {
+            MembershipState::Ban if record.is_some() || prev == Some("knock") => {
                 KnockStatus::Banned
             }
             _ => return,

@@ -211,26 +211,32 @@ impl KnockSession {
         self.inner.user_id().to_owned()
     }
 
-    /// Ingests a `/sync` response (JSON text, fastest, or the parsed object) and returns the
-    /// changes it caused. A malformed response throws and changes nothing; malformed events
+    /// Ingests a `/sync` response (its UTF-8 bytes, fastest; JSON text; or the parsed object)
+    /// and returns the changes it caused. A malformed response throws and changes nothing; malformed events
     /// inside are skipped and reported as an `eventsSkipped` change.
     #[wasm_bindgen(js_name = ingestSync, unchecked_return_type = "SyncChange[]")]
     pub fn ingest_sync(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] body: JsValue,
     ) -> JsResult<JsValue> {
-        let text = match body.as_string() {
-            Some(text) => text,
-            None if body.is_object() => stringify(&body, "sync response")?,
-            None => {
-                return Err(invalid_input(
-                    "the sync response must be JSON text or an object",
-                ))
-            }
+        let (owned, bytes);
+        let text: &str = if body.is_string() {
+            bytes = super::types::utf8_from_js(&body);
+            crate::core::event::utf8(&bytes).map_err(error_to_js)?
+        } else if body.is_instance_of::<js_sys::Uint8Array>() {
+            bytes = js_sys::Uint8Array::from(body).to_vec();
+            crate::core::event::utf8(&bytes).map_err(error_to_js)?
+        } else if body.is_object() {
+            owned = stringify(&body, "sync response")?;
+            &owned
+        } else {
+            return Err(invalid_input(
+                "the sync response must be JSON text, UTF-8 bytes or an object",
+            ));
         };
         let changes = self
             .inner
-            .ingest_sync(&text, now_ms())
+            .ingest_sync(text, now_ms())
             .map_err(error_to_js)?;
         let changes: Vec<JsChange<'_>> = changes.iter().map(JsChange::from).collect();
         to_js(&changes)

@@ -144,3 +144,11 @@ test("free() releases a room", () => {
   room.free();
   assert.throws(() => room.joinRule());
 });
+
+test("fromStateBytes reads UTF-8 bytes and refuses invalid UTF-8", () => {
+  const events = knockRoom();
+  events[4].content.displayname = "Kåy ☃";
+  const room = Room.fromStateBytes(new TextEncoder().encode(JSON.stringify(events)));
+  assert.equal(room.knockRequests()[0].displayName, "Kåy ☃");
+  assert.throws(() => Room.fromStateBytes(new Uint8Array([0x5b, 0xff, 0x5d])), (e) => e.code === "INVALID_JSON");
+});

@@ -156,3 +156,11 @@ test("HttpClient sends built requests with fetch and throws MatrixError on failu
     globalThis.fetch = realFetch;
   }
 });
+
+test("ingestSync takes UTF-8 bytes too", () => {
+  const s = new KnockSession("@mod:hs1");
+  const body = new TextEncoder().encode(JSON.stringify({ rooms: { join: { [ROOM]: { state: { events: fullState } } } } }));
+  assert.deepEqual(s.ingestSync(body).map((c) => c.kind), ["requestNew", "requestNew"]);
+  assert.throws(() => s.ingestSync(new Uint8Array([0xc3])), (e) => e.code === "INVALID_JSON");
+  assert.throws(() => s.ingestSync(5), (e) => e.code === "INVALID_INPUT");
+});
