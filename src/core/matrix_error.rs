@@ -98,7 +98,8 @@ pub fn parse_error(
     let retry_after_ms = parsed
         .retry_after_ms
         .and_then(|v| v.as_u64())
-        .or_else(|| retry_after_header_s.map(|s| s.saturating_mul(1000)));
+        .or_else(|| retry_after_header_s.map(|s| s.saturating_mul(1000)))
+        .map(|ms| ms.min(super::event::MAX_SAFE_INTEGER));
     let meaning = match (errcode.as_str(), status) {
         ("M_LIMIT_EXCEEDED", _) | (_, 429) => Meaning::RateLimited,
         ("M_INVITE_BLOCKED", _) => Meaning::InviteBlocked,

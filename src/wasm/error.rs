@@ -1,7 +1,7 @@
 //! Bad input becomes a JS `Error` with a stable `code` property.
 
 use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::{Error, ErrorCode};
 
@@ -28,4 +28,46 @@ pub fn stringify(value: &JsValue, what: &str) -> JsResult<String> {
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| invalid_input(format!("{what} cannot be converted to JSON")))
+}
+
+/// A string argument, checked here because the release glue would pass a non-string through as
+/// a bogus pointer and length (a trap, or worse). Lone surrogates are refused rather than
+/// silently replaced, so an ID is never answered for as another ID.
+pub fn string_arg(value: &JsValue, name: &str) -> JsResult<String> {
+    let text = value
+        .dyn_ref::<js_sys::JsString>()
+        .ok_or_else(|| invalid_input(format!("{name} must be a string")))?;
+    if !text.is_valid_utf16() {
+        return Err(invalid_input(format!("{name} contains a lone surrogate")));
+    }
+    Ok(String::from(text))
+}
+
+/// An optional string argument (`undefined` or `null` for none).
+pub fn optional_string_arg(value: &JsValue, name: &str) -> JsResult<Option<String>> {
+    if value.is_undefined() || value.is_null() {
+        Ok(None)
+    } else {
+        string_arg(value, name).map(Some)
+    }
+}
+
+/// An array-of-strings argument.
+pub fn strings_arg(value: &JsValue, name: &str) -> JsResult<Vec<String>> {
+    if !js_sys::Array::is_array(value) {
+        return Err(invalid_input(format!("{name} must be an array of strings")));
+    }
+    js_sys::Array::from(value)
+        .iter()
+        .map(|item| string_arg(&item, name))
+        .collect()
+}
+
+/// An HTTP status argument: a number from 100 to 599.
+pub fn status_arg(value: &JsValue) -> JsResult<u16> {
+    value
+        .as_f64()
+        .filter(|s| s.fract() == 0.0 && (100.0..600.0).contains(s))
+        .map(|s| s as u16)
+        .ok_or_else(|| invalid_input("status must be an HTTP status number (100–599)"))
 }

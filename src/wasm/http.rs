@@ -5,7 +5,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::{Headers, Request, RequestInit, Response};
 
 use super::{
-    error::{invalid_input, JsResult},
+    error::{invalid_input, optional_string_arg, string_arg, JsResult},
     requests::matrix_error_to_js,
 };
 use crate::core::{matrix_error::parse_error, Action};
@@ -95,13 +95,14 @@ impl HttpClient {
     /// A client for `baseUrl` (e.g. `"https://matrix.example.org"`) with an access token.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(js_name = baseUrl)] base_url: String,
-        #[wasm_bindgen(js_name = accessToken)] access_token: String,
-    ) -> HttpClient {
-        HttpClient {
-            base_url,
-            access_token,
-        }
+        #[wasm_bindgen(js_name = baseUrl, unchecked_param_type = "string")] base_url: JsValue,
+        #[wasm_bindgen(js_name = accessToken, unchecked_param_type = "string")]
+        access_token: JsValue,
+    ) -> JsResult<HttpClient> {
+        Ok(HttpClient {
+            base_url: string_arg(&base_url, "baseUrl")?,
+            access_token: string_arg(&access_token, "accessToken")?,
+        })
     }
 
     /// Sends an `OutgoingRequest`; resolves with the response body, rejects with a `MatrixError`.
@@ -113,6 +114,12 @@ impl HttpClient {
         let url = field(&request, "url")
             .and_then(|v| v.as_string())
             .ok_or_else(|| invalid_input("request.url must be a string"))?;
+        // Only paths on this homeserver: the access token never goes to another host.
+        if !url.starts_with("/_matrix/") {
+            return Err(invalid_input(
+                "request.url must be a path starting with /_matrix/",
+            ));
+        }
         let method = field(&request, "method")
             .and_then(|v| v.as_string())
             .unwrap_or_else(|| "POST".to_owned());
@@ -135,28 +142,36 @@ impl HttpClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
     pub fn sync(
         &self,
-        since: Option<String>,
-        #[wasm_bindgen(js_name = timeoutMs)] timeout_ms: Option<u32>,
-    ) -> js_sys::Promise {
-        let mut url = format!(
-            "/_matrix/client/v3/sync?timeout={}",
-            timeout_ms.unwrap_or(0)
-        );
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] since: JsValue,
+        #[wasm_bindgen(js_name = timeoutMs, unchecked_optional_param_type = "number")]
+        timeout_ms: JsValue,
+    ) -> JsResult<js_sys::Promise> {
+        let since = optional_string_arg(&since, "since")?;
+        let timeout = timeout_ms
+            .as_f64()
+            .filter(|t| t.is_finite() && *t >= 0.0)
+            .unwrap_or(0.0)
+            .min(3.6e6) as u32;
+        let mut url = format!("/_matrix/client/v3/sync?timeout={timeout}");
         if let Some(since) = since {
             url.push_str("&since=");
             url.push_str(&crate::core::request::encode(&since));
         }
-        self.get_text(url)
+        Ok(self.get_text(url))
     }
 
     /// `GET /rooms/{roomId}/state`; resolves with the JSON text, ready for `Room.fromStateJson`.
     #[wasm_bindgen(js_name = roomState, unchecked_return_type = "Promise<string>")]
-    pub fn room_state(&self, #[wasm_bindgen(js_name = roomId)] room_id: &str) -> js_sys::Promise {
+    pub fn room_state(
+        &self,
+        #[wasm_bindgen(js_name = roomId, unchecked_param_type = "string")] room_id: JsValue,
+    ) -> JsResult<js_sys::Promise> {
+        let room_id = string_arg(&room_id, "roomId")?;
         let url = format!(
             "/_matrix/client/v3/rooms/{}/state",
-            crate::core::request::encode(room_id)
+            crate::core::request::encode(&room_id)
         );
-        self.get_text(url)
+        Ok(self.get_text(url))
     }
 
     fn get_text(&self, url: String) -> js_sys::Promise {

@@ -180,18 +180,25 @@ pub fn options_from_js(
 /// `action` makes the description knock-aware; `retryAfterSeconds` is the `Retry-After` header.
 #[wasm_bindgen(js_name = parseError, unchecked_return_type = "MatrixErrorInfo")]
 pub fn parse_error(
-    status: u16,
+    #[wasm_bindgen(unchecked_param_type = "number")] status: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Action | undefined")] action: Option<String>,
-    #[wasm_bindgen(js_name = retryAfterSeconds)] retry_after_seconds: Option<u32>,
+    #[wasm_bindgen(unchecked_optional_param_type = "Action")] action: JsValue,
+    #[wasm_bindgen(js_name = retryAfterSeconds, unchecked_optional_param_type = "number")]
+    retry_after_seconds: JsValue,
 ) -> JsResult<JsValue> {
+    let status = super::error::status_arg(&status)?;
+    let action = super::error::optional_string_arg(&action, "action")?;
     let action = action
         .as_deref()
         .map(Action::parse)
         .transpose()
         .map_err(super::error::to_js)?;
+    let retry_after_seconds = retry_after_seconds
+        .as_f64()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| s.min(1e9) as u64);
     let text = body_text(&body);
-    let error = parse_matrix_error(action, status, &text, retry_after_seconds.map(u64::from));
+    let error = parse_matrix_error(action, status, &text, retry_after_seconds);
     matrix_error_to_js(&error)
 }
 

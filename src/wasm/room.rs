@@ -3,7 +3,7 @@
 use wasm_bindgen::prelude::*;
 
 use super::{
-    error::{stringify, to_js as error_to_js, JsResult},
+    error::{optional_string_arg, string_arg, stringify, to_js as error_to_js, JsResult},
     types::{context_from_js, level_number, to_js, utf8_from_js, JsDecision, JsKnockRequest},
 };
 use crate::core::{event::RawEvent, room::parse_user_id, Action, Context, RoomState};
@@ -15,6 +15,15 @@ use crate::core::{event::RawEvent, room::parse_user_id, Action, Context, RoomSta
 #[wasm_bindgen]
 pub struct Room {
     inner: RoomState,
+}
+
+impl Room {
+    fn from_utf8(bytes: &[u8]) -> JsResult<Room> {
+        let text = crate::core::event::utf8(bytes).map_err(error_to_js)?;
+        RoomState::from_json(text)
+            .map(|inner| Room { inner })
+            .map_err(error_to_js)
+    }
 }
 
 #[wasm_bindgen]
@@ -48,17 +57,20 @@ impl Room {
         if !text.is_string() {
             return Err(super::error::invalid_input("fromStateJson takes JSON text"));
         }
-        Self::from_state_bytes(&utf8_from_js(&text))
+        Self::from_utf8(&utf8_from_js(&text))
     }
 
     /// The same from the UTF-8 bytes of that JSON (e.g. `new Uint8Array(await
     /// response.arrayBuffer())`): no string conversion at all, the fastest input.
     #[wasm_bindgen(js_name = fromStateBytes)]
-    pub fn from_state_bytes(bytes: &[u8]) -> JsResult<Room> {
-        let text = crate::core::event::utf8(bytes).map_err(error_to_js)?;
-        RoomState::from_json(text)
-            .map(|inner| Room { inner })
-            .map_err(error_to_js)
+    pub fn from_state_bytes(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+    ) -> JsResult<Room> {
+        let bytes = bytes
+            .dyn_into::<js_sys::Uint8Array>()
+            .map_err(|_| super::error::invalid_input("fromStateBytes takes a Uint8Array"))?
+            .to_vec();
+        Self::from_utf8(&bytes)
     }
 
     /// Applies one more state event (object or JSON text). Non-state events and events of
@@ -98,12 +110,15 @@ impl Room {
     #[wasm_bindgen(unchecked_return_type = "Decision")]
     pub fn check(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Action")] action: &str,
-        #[wasm_bindgen(js_name = actorId)] actor_id: &str,
-        #[wasm_bindgen(js_name = targetId)] target_id: Option<String>,
-        #[wasm_bindgen(unchecked_param_type = "CheckContext | undefined")] context: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Action")] action: JsValue,
+        #[wasm_bindgen(js_name = actorId, unchecked_param_type = "string")] actor_id: JsValue,
+        #[wasm_bindgen(js_name = targetId, unchecked_optional_param_type = "string")]
+        target_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CheckContext")] context: JsValue,
     ) -> JsResult<JsValue> {
-        let action = Action::parse(action).map_err(error_to_js)?;
+        let action = Action::parse(&string_arg(&action, "action")?).map_err(error_to_js)?;
+        let actor_id = string_arg(&actor_id, "actorId")?;
+        let target_id = optional_string_arg(&target_id, "targetId")?;
         if target_id.is_none() && !action.is_self_action() {
             return Err(super::error::invalid_input(format!(
                 "{} needs a targetId",
@@ -113,7 +128,7 @@ impl Room {
         let context = context_from_js(&context)?;
         let decision = self
             .inner
-            .check(action, actor_id, target_id.as_deref(), &context)
+            .check(action, &actor_id, target_id.as_deref(), &context)
             .map_err(error_to_js)?;
         to_js(&JsDecision::from(&decision))
     }
@@ -122,13 +137,17 @@ impl Room {
     #[wasm_bindgen(js_name = permittedActions, unchecked_return_type = "PermittedActions")]
     pub fn permitted_actions(
         &self,
-        #[wasm_bindgen(js_name = actorId)] actor_id: &str,
-        #[wasm_bindgen(js_name = targetId)] target_id: &str,
+        #[wasm_bindgen(js_name = actorId, unchecked_param_type = "string")] actor_id: JsValue,
+        #[wasm_bindgen(js_name = targetId, unchecked_param_type = "string")] target_id: JsValue,
     ) -> JsResult<JsValue> {
+        let (actor_id, target_id) = (
+            string_arg(&actor_id, "actorId")?,
+            string_arg(&target_id, "targetId")?,
+        );
         let context = Context::default();
         let decide = |action| {
             self.inner
-                .check(action, actor_id, Some(target_id), &context)
+                .check(action, &actor_id, Some(&target_id), &context)
         };
         let [accept, decline, ban, unban] =
             [Action::Accept, Action::Decline, Action::Ban, Action::Unban].map(decide);
@@ -158,15 +177,22 @@ impl Room {
     #[wasm_bindgen(
         unchecked_return_type = "\"join\" | \"invite\" | \"knock\" | \"ban\" | \"leave\" | string"
     )]
-    pub fn membership(&self, #[wasm_bindgen(js_name = userId)] user_id: &str) -> JsResult<String> {
-        parse_user_id(user_id).map_err(error_to_js)?;
-        Ok(self.inner.membership(user_id).as_str().to_owned())
+    pub fn membership(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
+    ) -> JsResult<String> {
+        let user_id = string_arg(&user_id, "userId")?;
+        parse_user_id(&user_id).map_err(error_to_js)?;
+        Ok(self.inner.membership(&user_id).as_str().to_owned())
     }
 
     /// A user's power level (`Infinity` for v12 creators).
     #[wasm_bindgen(js_name = powerLevel)]
-    pub fn power_level(&self, #[wasm_bindgen(js_name = userId)] user_id: &str) -> JsResult<f64> {
-        let user = parse_user_id(user_id).map_err(error_to_js)?;
+    pub fn power_level(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
+    ) -> JsResult<f64> {
+        let user = parse_user_id(&string_arg(&user_id, "userId")?).map_err(error_to_js)?;
         Ok(level_number(&self.inner.power_level(&user)))
     }
 

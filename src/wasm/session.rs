@@ -6,7 +6,10 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{
-    error::{invalid_input, stringify, to_js as error_to_js, JsResult},
+    error::{
+        invalid_input, optional_string_arg, string_arg, stringify, strings_arg,
+        to_js as error_to_js, JsResult,
+    },
     requests::{body_text, matrix_error_to_js, options_from_js, request_to_js},
     types::{context_from_js, to_js, JsDecision, JsKnockRequest},
 };
@@ -182,6 +185,26 @@ fn now_ms() -> u64 {
     }
 }
 
+impl KnockSession {
+    fn build(
+        &mut self,
+        action: Action,
+        room: &str,
+        target: Option<String>,
+        options: &JsValue,
+    ) -> JsResult<JsValue> {
+        let (options, force) = options_from_js(options, target)?;
+        match self
+            .inner
+            .request(action, room, &options, force)
+            .map_err(error_to_js)?
+        {
+            Ok(request) => request_to_js(&request),
+            Err(decision) => Err(refusal(&decision)),
+        }
+    }
+}
+
 /// A refused request: an Error whose `code` is the decision's code, with the `decision`.
 fn refusal(decision: &crate::core::Decision) -> JsValue {
     let error = js_sys::Error::new(&decision.message);
@@ -199,8 +222,10 @@ impl KnockSession {
     ///
     /// @throws {Error} `INVALID_USER_ID`.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(js_name = userId)] user_id: &str) -> JsResult<KnockSession> {
-        Session::new(user_id)
+    pub fn new(
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
+    ) -> JsResult<KnockSession> {
+        Session::new(&string_arg(&user_id, "userId")?)
             .map(|inner| KnockSession { inner })
             .map_err(error_to_js)
     }
@@ -287,9 +312,10 @@ impl KnockSession {
     #[wasm_bindgen(js_name = knockRequests, unchecked_return_type = "QueueEntry[] | undefined")]
     pub fn knock_requests(
         &self,
-        #[wasm_bindgen(js_name = roomId)] room_id: &str,
+        #[wasm_bindgen(js_name = roomId, unchecked_param_type = "string")] room_id: JsValue,
     ) -> JsResult<JsValue> {
-        let Some(entries) = self.inner.knock_requests(room_id) else {
+        let room_id = string_arg(&room_id, "roomId")?;
+        let Some(entries) = self.inner.knock_requests(&room_id) else {
             return Ok(JsValue::UNDEFINED);
         };
         let now = now_ms();
@@ -314,14 +340,17 @@ impl KnockSession {
     #[wasm_bindgen(unchecked_return_type = "Decision | undefined")]
     pub fn check(
         &self,
-        #[wasm_bindgen(js_name = roomId)] room_id: &str,
-        #[wasm_bindgen(unchecked_param_type = "Action")] action: &str,
-        #[wasm_bindgen(js_name = targetId)] target_id: Option<String>,
-        #[wasm_bindgen(unchecked_param_type = "CheckContext | undefined")] context: JsValue,
+        #[wasm_bindgen(js_name = roomId, unchecked_param_type = "string")] room_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Action")] action: JsValue,
+        #[wasm_bindgen(js_name = targetId, unchecked_optional_param_type = "string")]
+        target_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CheckContext")] context: JsValue,
     ) -> JsResult<JsValue> {
-        let action = Action::parse(action).map_err(error_to_js)?;
+        let room_id = string_arg(&room_id, "roomId")?;
+        let action = Action::parse(&string_arg(&action, "action")?).map_err(error_to_js)?;
+        let target_id = optional_string_arg(&target_id, "targetId")?;
         let context = context_from_js(&context)?;
-        let Some(room) = self.inner.room(room_id) else {
+        let Some(room) = self.inner.room(&room_id) else {
             return Ok(JsValue::UNDEFINED);
         };
         let decision = room
@@ -343,10 +372,14 @@ impl KnockSession {
     #[wasm_bindgen(js_name = markSeen)]
     pub fn mark_seen(
         &mut self,
-        #[wasm_bindgen(js_name = roomId)] room_id: &str,
-        #[wasm_bindgen(js_name = userIds)] user_ids: Vec<String>,
-    ) -> usize {
-        self.inner.mark_seen(room_id, &user_ids)
+        #[wasm_bindgen(js_name = roomId, unchecked_param_type = "string")] room_id: JsValue,
+        #[wasm_bindgen(js_name = userIds, unchecked_param_type = "string[]")] user_ids: JsValue,
+    ) -> JsResult<usize> {
+        let (room_id, user_ids) = (
+            string_arg(&room_id, "roomId")?,
+            strings_arg(&user_ids, "userIds")?,
+        );
+        Ok(self.inner.mark_seen(&room_id, &user_ids))
     }
 
     /// The seen marks as JSON text, for the client to persist.
@@ -359,8 +392,12 @@ impl KnockSession {
     ///
     /// @throws {Error} `INVALID_JSON` or `INVALID_INPUT`.
     #[wasm_bindgen(js_name = importSeen)]
-    pub fn import_seen(&mut self, json: &str) -> JsResult<()> {
-        let marks: BTreeMap<String, BTreeMap<String, String>> = serde_json::from_str(json)
+    pub fn import_seen(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] json: JsValue,
+    ) -> JsResult<()> {
+        let json = string_arg(&json, "json")?;
+        let marks: BTreeMap<String, BTreeMap<String, String>> = serde_json::from_str(&json)
             .map_err(|e| {
                 let code = if e.is_data() {
                     crate::core::ErrorCode::InvalidInput
@@ -382,95 +419,109 @@ impl KnockSession {
     #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
     pub fn request(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "Action")] action: &str,
-        #[wasm_bindgen(js_name = roomIdOrAlias)] room: &str,
-        #[wasm_bindgen(js_name = targetId)] target_id: Option<String>,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Action")] action: JsValue,
+        #[wasm_bindgen(js_name = roomIdOrAlias, unchecked_param_type = "string")] room: JsValue,
+        #[wasm_bindgen(js_name = targetId, unchecked_optional_param_type = "string")]
+        target_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] options: JsValue,
     ) -> JsResult<JsValue> {
-        let action = Action::parse(action).map_err(error_to_js)?;
-        let (options, force) = options_from_js(&options, target_id)?;
-        match self
-            .inner
-            .request(action, room, &options, force)
-            .map_err(error_to_js)?
-        {
-            Ok(request) => request_to_js(&request),
-            Err(decision) => Err(refusal(&decision)),
-        }
+        let action = Action::parse(&string_arg(&action, "action")?).map_err(error_to_js)?;
+        let room = string_arg(&room, "roomIdOrAlias")?;
+        let target_id = optional_string_arg(&target_id, "targetId")?;
+        self.build(action, &room, target_id, &options)
     }
 
     /// `POST /knock/{roomIdOrAlias}?via=…` with an optional reason.
     #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
     pub fn knock(
         &mut self,
-        #[wasm_bindgen(js_name = roomIdOrAlias)] room: &str,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(js_name = roomIdOrAlias, unchecked_param_type = "string")] room: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] options: JsValue,
     ) -> JsResult<JsValue> {
-        self.request("knock", room, None, options)
+        let room = string_arg(&room, "roomId")?;
+        self.build(Action::Knock, &room, None, &options)
     }
 
     /// Accept a knock: `POST /rooms/{roomId}/invite`.
     #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
     pub fn accept(
         &mut self,
-        #[wasm_bindgen(js_name = roomId)] room_id: &str,
-        #[wasm_bindgen(js_name = userId)] user_id: String,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(js_name = roomId, unchecked_param_type = "string")] room_id: JsValue,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] options: JsValue,
     ) -> JsResult<JsValue> {
-        self.request("accept", room_id, Some(user_id), options)
+        let (room, user) = (
+            string_arg(&room_id, "roomId")?,
+            string_arg(&user_id, "userId")?,
+        );
+        self.build(Action::Accept, &room, Some(user), &options)
     }
 
     /// Decline a knock: `POST /rooms/{roomId}/kick`.
     #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
     pub fn decline(
         &mut self,
-        #[wasm_bindgen(js_name = roomId)] room_id: &str,
-        #[wasm_bindgen(js_name = userId)] user_id: String,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(js_name = roomId, unchecked_param_type = "string")] room_id: JsValue,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] options: JsValue,
     ) -> JsResult<JsValue> {
-        self.request("decline", room_id, Some(user_id), options)
+        let (room, user) = (
+            string_arg(&room_id, "roomId")?,
+            string_arg(&user_id, "userId")?,
+        );
+        self.build(Action::Decline, &room, Some(user), &options)
     }
 
     /// Decline and ban: `POST /rooms/{roomId}/ban`.
     #[wasm_bindgen(js_name = declineAndBan, unchecked_return_type = "OutgoingRequest")]
     pub fn decline_and_ban(
         &mut self,
-        #[wasm_bindgen(js_name = roomId)] room_id: &str,
-        #[wasm_bindgen(js_name = userId)] user_id: String,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(js_name = roomId, unchecked_param_type = "string")] room_id: JsValue,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] options: JsValue,
     ) -> JsResult<JsValue> {
-        self.request("ban", room_id, Some(user_id), options)
+        let (room, user) = (
+            string_arg(&room_id, "roomId")?,
+            string_arg(&user_id, "userId")?,
+        );
+        self.build(Action::Ban, &room, Some(user), &options)
     }
 
     /// `POST /rooms/{roomId}/unban`.
     #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
     pub fn unban(
         &mut self,
-        #[wasm_bindgen(js_name = roomId)] room_id: &str,
-        #[wasm_bindgen(js_name = userId)] user_id: String,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(js_name = roomId, unchecked_param_type = "string")] room_id: JsValue,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] options: JsValue,
     ) -> JsResult<JsValue> {
-        self.request("unban", room_id, Some(user_id), options)
+        let (room, user) = (
+            string_arg(&room_id, "roomId")?,
+            string_arg(&user_id, "userId")?,
+        );
+        self.build(Action::Unban, &room, Some(user), &options)
     }
 
     /// Rescind the user's knock: `POST /rooms/{roomId}/leave`.
     #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
     pub fn rescind(
         &mut self,
-        #[wasm_bindgen(js_name = roomId)] room_id: &str,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(js_name = roomId, unchecked_param_type = "string")] room_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] options: JsValue,
     ) -> JsResult<JsValue> {
-        self.request("rescind", room_id, None, options)
+        let room = string_arg(&room_id, "roomId")?;
+        self.build(Action::Rescind, &room, None, &options)
     }
 
     /// `POST /join/{roomIdOrAlias}?via=…` (e.g. after a knock was accepted).
     #[wasm_bindgen(unchecked_return_type = "OutgoingRequest")]
     pub fn join(
         &mut self,
-        #[wasm_bindgen(js_name = roomIdOrAlias)] room: &str,
-        #[wasm_bindgen(unchecked_param_type = "RequestOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(js_name = roomIdOrAlias, unchecked_param_type = "string")] room: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] options: JsValue,
     ) -> JsResult<JsValue> {
-        self.request("join", room, None, options)
+        let room = string_arg(&room, "roomId")?;
+        self.build(Action::Join, &room, None, &options)
     }
 
     /// Interprets the response to a request built here: `{ ok: true, roomId? }` or
@@ -479,9 +530,10 @@ impl KnockSession {
     pub fn parse_response(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "OutgoingRequest")] request: JsValue,
-        status: u16,
+        #[wasm_bindgen(unchecked_param_type = "number")] status: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
     ) -> JsResult<JsValue> {
+        let status = super::error::status_arg(&status)?;
         let field = |name: &str| {
             js_sys::Reflect::get(&request, &name.into())
                 .ok()
