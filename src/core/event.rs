@@ -9,6 +9,34 @@ use serde_json::value::RawValue;
 
 use super::error::{Error, ErrorCode, Result};
 
+/// `T` read only from a JSON object: derived `Deserialize` impls also accept an array and read
+/// it by position, which would let `["m.room.member", …]` pass as an event.
+#[derive(Debug, Default)]
+pub struct Obj<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        map_only(d).map(Obj)
+    }
+}
+
+/// Deserializes `T` from a JSON object only (for `deserialize_with`).
+pub fn map_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> std::result::Result<T, D::Error> {
+    struct Visitor<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> de::Visitor<'de> for Visitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> std::result::Result<T, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(Visitor(std::marker::PhantomData))
+}
+
 /// One event; `content` and `unsigned` stay raw until a handler needs them.
 #[derive(Debug, Deserialize)]
 pub struct RawEvent<'a> {
@@ -41,7 +69,9 @@ pub struct RawEvent<'a> {
 impl<'a> RawEvent<'a> {
     /// Parses one event from JSON text.
     pub fn from_json(text: &'a str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| json_error(&e, "event"))
+        serde_json::from_str::<Obj<Self>>(text)
+            .map(|o| o.0)
+            .map_err(|e| json_error(&e, "event"))
     }
 }
 
@@ -53,7 +83,9 @@ pub fn utf8(bytes: &[u8]) -> Result<&str> {
 
 /// Parses a JSON array of events.
 pub fn events_from_json(text: &str) -> Result<Vec<RawEvent<'_>>> {
-    serde_json::from_str(text).map_err(|e| json_error(&e, "array of state events"))
+    let events: Vec<Obj<RawEvent<'_>>> =
+        serde_json::from_str(text).map_err(|e| json_error(&e, "array of state events"))?;
+    Ok(events.into_iter().map(|o| o.0).collect())
 }
 
 /// Maps a serde_json error to our codes: syntax errors are `INVALID_JSON`, shape errors

@@ -92,7 +92,9 @@ pub fn parse_error(
     body: &str,
     retry_after_header_s: Option<u64>,
 ) -> MatrixError {
-    let parsed: ErrorBody = serde_json::from_str(body).unwrap_or_default();
+    let parsed: ErrorBody = serde_json::from_str::<super::event::Obj<ErrorBody>>(body)
+        .map(|o| o.0)
+        .unwrap_or_default();
     let errcode = as_text(parsed.errcode).unwrap_or_else(|| "M_UNKNOWN".to_owned());
     let error = as_text(parsed.error).unwrap_or_default();
     let retry_after_ms = parsed

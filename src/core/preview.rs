@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::event::RawEvent;
+use super::event::{Obj, RawEvent};
 
 /// What a client shows about a room it is not in.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -61,7 +61,7 @@ impl RoomPreview {
             if event.state_key.as_deref() != Some("") {
                 continue;
             }
-            let Ok(f) = serde_json::from_str::<Fields>(event.content.get()) else {
+            let Ok(Obj(f)) = serde_json::from_str::<Obj<Fields>>(event.content.get()) else {
                 continue;
             };
             match event.kind.as_ref() {

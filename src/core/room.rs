@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 
 use super::{
     error::{Error, ErrorCode, Result},
-    event::{events_from_json, MemberContent, RawEvent, Unsigned},
+    event::{events_from_json, MemberContent, Obj, RawEvent, Unsigned},
     power_levels::PowerLevels,
     version::RoomVersion,
 };
@@ -206,8 +206,10 @@ impl RoomState {
     /// Starts a room from its `m.room.create` event alone.
     pub fn from_create(event: &RawEvent<'_>) -> Result<Self> {
         let invalid = |m: String| Error::new(ErrorCode::InvalidCreate, m);
-        let content: CreateContent = serde_json::from_str(event.content.get())
-            .map_err(|e| invalid(format!("m.room.create content: {e}")))?;
+        let content: CreateContent =
+            serde_json::from_str::<Obj<CreateContent>>(event.content.get())
+                .map(|o| o.0)
+                .map_err(|e| invalid(format!("m.room.create content: {e}")))?;
         let version = match &content.room_version {
             None => RoomVersion::parse("1")?,
             Some(serde_json::Value::String(v)) => RoomVersion::parse(v)?,
@@ -475,7 +477,7 @@ impl JoinRules {
             #[serde(default)]
             join_rule: Option<serde_json::Value>,
         }
-        let Ok(kind) = serde_json::from_str::<Kind>(content.get()) else {
+        let Ok(Obj(kind)) = serde_json::from_str::<Obj<Kind>>(content.get()) else {
             return Self::Malformed;
         };
         match kind.join_rule {

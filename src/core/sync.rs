@@ -8,14 +8,14 @@ use serde_json::value::RawValue;
 
 use super::{
     error::Result,
-    event::{json_error, RawEvent},
+    event::{json_error, map_only, Obj, RawEvent},
 };
 
 /// A `/sync` response body.
 #[derive(Debug, Default, Deserialize)]
 pub struct SyncResponse<'a> {
     /// The rooms sections.
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "map_only")]
     pub rooms: Rooms<'a>,
 }
 
@@ -24,16 +24,16 @@ pub struct SyncResponse<'a> {
 pub struct Rooms<'a> {
     /// Joined rooms.
     #[serde(default, borrow)]
-    pub join: BTreeMap<Cow<'a, str>, JoinedRoom<'a>>,
+    pub join: BTreeMap<Cow<'a, str>, Obj<JoinedRoom<'a>>>,
     /// Rooms knocked on.
     #[serde(default, borrow)]
-    pub knock: BTreeMap<Cow<'a, str>, KnockedRoom<'a>>,
+    pub knock: BTreeMap<Cow<'a, str>, Obj<KnockedRoom<'a>>>,
     /// Rooms invited to.
     #[serde(default, borrow)]
-    pub invite: BTreeMap<Cow<'a, str>, InvitedRoom<'a>>,
+    pub invite: BTreeMap<Cow<'a, str>, Obj<InvitedRoom<'a>>>,
     /// Rooms left or banned from.
     #[serde(default, borrow)]
-    pub leave: BTreeMap<Cow<'a, str>, LeftRoom<'a>>,
+    pub leave: BTreeMap<Cow<'a, str>, Obj<LeftRoom<'a>>>,
 }
 
 /// A list of raw events.
@@ -59,13 +59,13 @@ pub struct Timeline<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct JoinedRoom<'a> {
     /// State before the timeline (or full state for a new room).
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "map_only")]
     pub state: Events<'a>,
     /// MSC4222 `state_after`: the state at the end of the timeline, replacing `state`.
     #[serde(default, borrow, alias = "org.matrix.msc4222.state_after")]
-    pub state_after: Option<Events<'a>>,
+    pub state_after: Option<Obj<Events<'a>>>,
     /// The timeline.
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "map_only")]
     pub timeline: Timeline<'a>,
 }
 
@@ -73,7 +73,7 @@ pub struct JoinedRoom<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct KnockedRoom<'a> {
     /// Stripped state (untrusted).
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "map_only")]
     pub knock_state: Events<'a>,
 }
 
@@ -81,7 +81,7 @@ pub struct KnockedRoom<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct InvitedRoom<'a> {
     /// Stripped state (untrusted).
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "map_only")]
     pub invite_state: Events<'a>,
 }
 
@@ -89,17 +89,19 @@ pub struct InvitedRoom<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct LeftRoom<'a> {
     /// State.
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "map_only")]
     pub state: Events<'a>,
     /// Timeline.
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "map_only")]
     pub timeline: Timeline<'a>,
 }
 
 impl<'a> SyncResponse<'a> {
     /// Parses a sync response; only the envelope must be well-formed.
     pub fn from_json(text: &'a str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| json_error(&e, "sync response"))
+        serde_json::from_str::<Obj<Self>>(text)
+            .map(|o| o.0)
+            .map_err(|e| json_error(&e, "sync response"))
     }
 }
 
