@@ -67,6 +67,24 @@ fn status(s: &Session) -> KnockStatus {
     s.my_knocks().find(|k| k.room_id == ROOM).unwrap().status
 }
 
+/// A sync whose `rooms.leave` holds the user's own member event (sent by `sender`).
+fn own_leave(sender: &str, membership: &str, reason: Option<&str>, prev: Option<&str>) -> Value {
+    let mut e = ev(
+        "m.room.member",
+        ME,
+        sender,
+        json!({"membership": membership}),
+        77,
+    );
+    if let Some(r) = reason {
+        e["content"]["reason"] = json!(r);
+    }
+    if let Some(p) = prev {
+        e["unsigned"] = json!({"prev_content": {"membership": p}});
+    }
+    json!({"rooms": {"leave": {ROOM: {"timeline": {"events": [e]}}}}})
+}
+
 fn knocked_sync(reason: &str) -> Value {
     json!({"rooms": {"knock": {ROOM: {"knock_state": {"events": [
         {"type": "m.room.name", "state_key": "", "sender": "@c:hs1", "content": {"name": "Lobby"}},
@@ -146,22 +164,7 @@ fn server_auto_join_without_invite_is_joined() {
 
 #[test]
 fn decline_rescind_ban_and_unban_are_told_apart() {
-    let leave = |sender: &str, membership: &str, reason: Option<&str>, prev: Option<&str>| {
-        let mut e = ev(
-            "m.room.member",
-            ME,
-            sender,
-            json!({"membership": membership}),
-            77,
-        );
-        if let Some(r) = reason {
-            e["content"]["reason"] = json!(r);
-        }
-        if let Some(p) = prev {
-            e["unsigned"] = json!({"prev_content": {"membership": p}});
-        }
-        json!({"rooms": {"leave": {ROOM: {"timeline": {"events": [e]}}}}})
-    };
+    let leave = own_leave;
     let mut s = Session::new(ME).unwrap();
     ingest(&mut s, knocked_sync("hi"), 100);
     let changes = ingest(&mut s, leave(MOD, "leave", Some("not now"), None), 200);
@@ -401,17 +404,7 @@ fn seen_marks_export_and_import() {
 #[test]
 fn a_revoked_invite_after_a_knock_is_declined_and_a_plain_unban_is_no_knock() {
     let leave = |sender: &str, membership: &str, prev: Option<&str>| {
-        let mut e = ev(
-            "m.room.member",
-            ME,
-            sender,
-            json!({"membership": membership}),
-            77,
-        );
-        if let Some(p) = prev {
-            e["unsigned"] = json!({"prev_content": {"membership": p}});
-        }
-        json!({"rooms": {"leave": {ROOM: {"timeline": {"events": [e]}}}}})
+        own_leave(sender, membership, None, prev)
     };
     let invite = json!({"rooms": {"invite": {ROOM: {"invite_state": {"events": [
         {"type": "m.room.member", "state_key": ME, "sender": MOD, "content": {"membership": "invite"}}
