@@ -1,6 +1,7 @@
 //! Differential fuzzing of `RoomState::authorize` against ruma-state-res 0.18.0: a random room
-//! and incoming `m.room.member` event (see `differential.rs` for the generator and what it
-//! leaves out) must get the same verdict from both. Also, on the same room:
+//! and incoming `m.room.member` event (see `tests/support/differential_cases.rs` for the
+//! generator, shared with the seeded test, and `tests/differential.rs` for what it leaves out)
+//! must get the same verdict from both. Also, on the same room:
 //! * building it event by event with `apply_event` decides exactly like `from_json`;
 //! * `check` (the Client-Server prediction) never allows what the auth rules refuse: an
 //!   allowed, non-duplicate `check` implies ruma accepts the corresponding member event.
@@ -14,15 +15,15 @@ use serde_json::{json, Value};
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
-    let case = generate(&mut Rng(&mut u));
+    let case = generate_from(&mut u);
     let text = serde_json::to_string(&case.state).unwrap();
     let room = RoomState::from_json(&text)
         .unwrap_or_else(|e| panic!("our core refused a valid state: {e}\n{text}"));
-    let oracle = Oracle::new(&case.state, case.version);
+    let oracle = Oracle::new(&case, &case.state);
 
     // 1. The auth rules against the oracle.
     let decision = ours(&case, &room);
-    let theirs = oracle.check(case.sender, case.target, &case.content());
+    let theirs = oracle.check_case(&case);
     assert_eq!(
         decision.allowed,
         theirs.is_ok(),

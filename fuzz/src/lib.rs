@@ -6,17 +6,6 @@ pub mod differential;
 
 use matrix_knock::core::{room::parse_user_id, Action, Context, RoomState};
 
-/// Users every snapshot asks about: creators, moderators, knockers on two servers, a stranger.
-pub const POOL: [&str; 7] = [
-    "@c:hs1",
-    "@c2:hs1",
-    "@admin:hs1",
-    "@mod:hs1",
-    "@u:hs1",
-    "@k:hs2",
-    "@r:hs3",
-];
-
 /// Everything a client can observe of a room through the public API, in a deterministic order:
 /// facts, every user's membership and level, the knock queue, and `check` for every action on
 /// every (actor, target) pair of `users` (with and without a restricted-join context).
