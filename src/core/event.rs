@@ -69,7 +69,8 @@ pub struct RawEvent<'a> {
 impl<'a> RawEvent<'a> {
     /// Parses one event from JSON text.
     pub fn from_json(text: &'a str) -> Result<Self> {
-        serde_json::from_str::<Obj<Self>>(text)
+        // From bytes, like the state reader (one instantiation of the parser, not two).
+        serde_json::from_slice::<Obj<Self>>(text.as_bytes())
             .map(|o| o.0)
             .map_err(|e| json_error(&e, "event"))
     }
@@ -175,22 +176,30 @@ impl MemberContent<'_> {
 
 /// `unsigned.prev_content.membership`, where a server gives it.
 #[derive(Debug, Default, Deserialize)]
-pub struct Unsigned {
+pub struct Unsigned<'a> {
     /// The previous content.
-    #[serde(default)]
-    prev_content: Option<serde_json::Value>,
+    #[serde(default, borrow)]
+    prev_content: Option<Obj<PrevContent<'a>>>,
 }
 
-impl Unsigned {
+/// The part of `unsigned.prev_content` we read.
+#[derive(Debug, Default, Deserialize)]
+struct PrevContent<'a> {
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
+    membership: Option<Cow<'a, str>>,
+}
+
+impl<'a> Unsigned<'a> {
     /// Parses `unsigned` leniently (it is informational).
-    pub fn parse(raw: Option<&RawValue>) -> Self {
-        raw.and_then(|raw| serde_json::from_str(raw.get()).ok())
+    pub fn parse(raw: Option<&'a RawValue>) -> Self {
+        raw.and_then(|raw| serde_json::from_str::<Obj<Self>>(raw.get()).ok())
+            .map(|o| o.0)
             .unwrap_or_default()
     }
 
     /// The previous membership, when given as a string.
     pub fn prev_membership(&self) -> Option<&str> {
-        self.prev_content.as_ref()?.get("membership")?.as_str()
+        self.prev_content.as_ref()?.0.membership.as_deref()
     }
 }
 

@@ -1,6 +1,6 @@
 //! The state of one room as a client sees it: create facts, join rule, power levels, members.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use ruma_common::{room::JoinRule, OwnedRoomId, OwnedUserId, RoomId, UserId};
 use ruma_events::room::{member::MembershipState, power_levels::UserPowerLevel};
@@ -9,7 +9,8 @@ use serde_json::value::RawValue;
 
 use super::{
     error::{Error, ErrorCode, Result},
-    event::{events_from_json, MemberContent, Obj, RawEvent, Unsigned},
+    event::{MemberContent, Obj, RawEvent, Unsigned},
+    event_stream::{for_each_event, SliceSource, Source},
     power_levels::PowerLevels,
     version::RoomVersion,
 };
@@ -118,11 +119,15 @@ pub struct RoomState {
     join_rules: JoinRules,
     power_levels: PowerLevels,
     members: HashMap<String, Member>,
-    /// Users whose membership is `knock`: the queue without scanning every member.
-    knockers: BTreeSet<String>,
+    /// Users whose membership is `knock`, in queue order (oldest first, ties by user ID): the
+    /// queue without scanning or sorting every member.
+    knockers: Vec<QueueKey>,
     /// State holds nothing but the create event.
     only_create: bool,
 }
+
+/// A knocker's place in the queue: knock timestamp, then user ID.
+type QueueKey = (Option<u64>, String);
 
 /// The parts of `m.room.create` content we read.
 #[derive(Deserialize)]
@@ -148,59 +153,15 @@ enum Change {
 impl RoomState {
     /// Builds the state from the JSON text of an array of client-format state events.
     pub fn from_json(text: &str) -> Result<Self> {
-        let events = events_from_json(text)?;
-        Self::from_events(&events)
+        Self::from_source(SliceSource(text.as_bytes()))
     }
 
-    /// Builds the state from parsed events; later events for the same state key win.
-    pub fn from_events(events: &[RawEvent<'_>]) -> Result<Self> {
-        let mut room_id: Option<&str> = None;
-        let mut create = None;
-        for (index, event) in events.iter().enumerate() {
-            if event.state_key.is_none() {
-                return Err(Error::new(
-                    ErrorCode::InvalidEvent,
-                    format!(
-                        "event {index} ({}) has no state_key: not a state event",
-                        event.kind
-                    ),
-                ));
-            }
-            if let Some(id) = event.room_id.as_deref() {
-                match room_id {
-                    Some(first) if first != id => {
-                        return Err(Error::new(
-                            ErrorCode::RoomIdMismatch,
-                            format!("event {index} is for {id}, earlier events for {first}"),
-                        ))
-                    }
-                    _ => room_id = Some(id),
-                }
-            }
-            if event.kind == "m.room.create" && event.state_key.as_deref() == Some("") {
-                create = Some(event);
-            }
-        }
-        let create = create.ok_or_else(|| {
-            Error::new(
-                ErrorCode::MissingCreate,
-                "the state has no m.room.create event",
-            )
-        })?;
-        let mut state = Self::from_create(create)?;
-        if let Some(id) = room_id {
-            state.room_id = Some(parse_room_id(id)?);
-        }
-        let mut state_keys = 0usize;
-        for event in events {
-            if event.kind != "m.room.create" {
-                state_keys += 1;
-                let change = state.parse_change(event)?;
-                state.commit(change);
-            }
-        }
-        state.only_create = state_keys == 0;
-        Ok(state)
+    /// Builds the state from a JSON array of state events read from `source` in one pass,
+    /// through a fixed window; later events for the same state key win.
+    pub fn from_source(source: impl Source) -> Result<Self> {
+        let mut builder = Builder::default();
+        for_each_event(source, |index, event| builder.push(index, &event))?;
+        builder.finish()
     }
 
     /// Starts a room from its `m.room.create` event alone.
@@ -253,7 +214,7 @@ impl RoomState {
             join_rules: JoinRules::Absent,
             power_levels,
             members: HashMap::new(),
-            knockers: BTreeSet::new(),
+            knockers: Vec::new(),
             only_create: true,
         })
     }
@@ -279,10 +240,13 @@ impl RoomState {
     fn commit(&mut self, change: Change) {
         match change {
             Change::Member(user, member) => {
+                if let Some(index) = self.knock_position(&user) {
+                    self.knockers.remove(index);
+                }
                 if member.membership == MembershipState::Knock {
-                    self.knockers.insert(user.clone());
-                } else {
-                    self.knockers.remove(&user);
+                    let key = (knock_ts(&member), user.clone());
+                    let (Ok(index) | Err(index)) = self.knockers.binary_search(&key);
+                    self.knockers.insert(index, key);
                 }
                 self.members.insert(user, member);
             }
@@ -415,22 +379,161 @@ impl RoomState {
 
     /// Pending knocks, oldest first (ties by user ID).
     pub fn knock_requests(&self) -> Vec<KnockRequest<'_>> {
-        let mut requests: Vec<_> = self
-            .knockers
+        self.knockers
             .iter()
-            .map(|user| KnockRequest {
-                user_id: user,
-                details: self.members.get(user).and_then(|m| m.details.as_deref()),
-            })
-            .collect();
-        requests.sort_by_key(|r| (r.origin_server_ts(), r.user_id));
-        requests
+            .map(|(_, user)| self.knock_request_of(user))
+            .collect()
+    }
+
+    /// A user's pending knock and its index in [`Self::knock_requests`], when they knock.
+    pub fn knock_request(&self, user_id: &str) -> Option<(usize, KnockRequest<'_>)> {
+        let index = self.knock_position(user_id)?;
+        let (_, user) = self.knockers.get(index)?;
+        Some((index, self.knock_request_of(user)))
+    }
+
+    fn knock_request_of<'a>(&'a self, user: &'a str) -> KnockRequest<'a> {
+        KnockRequest {
+            user_id: user,
+            details: self.members.get(user).and_then(|m| m.details.as_deref()),
+        }
+    }
+
+    /// Where a knocking user is in the queue (a binary search, not a scan).
+    fn knock_position(&self, user_id: &str) -> Option<usize> {
+        let member = self.members.get(user_id)?;
+        if member.membership != MembershipState::Knock {
+            return None;
+        }
+        let ts = knock_ts(member);
+        self.knockers
+            .binary_search_by(|(t, u)| (*t, u.as_str()).cmp(&(ts, user_id)))
+            .ok()
     }
 
     /// Number of member events held.
     pub fn member_count(&self) -> usize {
         self.members.len()
     }
+}
+
+/// The state read so far while building a room in one pass. Member events do not depend on
+/// the room version, so they are kept as they come; power levels wait for the create event,
+/// which may come anywhere in the array.
+#[derive(Default)]
+struct Builder {
+    room_id: Option<String>,
+    create: Option<CreateEvent>,
+    members: HashMap<String, Member>,
+    /// Users seen knocking (some may have moved on since).
+    knocks: Vec<String>,
+    join_rules: Option<JoinRules>,
+    power_levels: Vec<Box<RawValue>>,
+    state_keys: usize,
+}
+
+/// The fields of `m.room.create` a room starts from.
+struct CreateEvent {
+    sender: String,
+    room_id: Option<String>,
+    content: Box<RawValue>,
+}
+
+impl Builder {
+    fn push(&mut self, index: usize, event: &RawEvent<'_>) -> Result<()> {
+        let Some(state_key) = event.state_key.as_deref() else {
+            return Err(Error::new(
+                ErrorCode::InvalidEvent,
+                format!(
+                    "event {index} ({}) has no state_key: not a state event",
+                    event.kind
+                ),
+            ));
+        };
+        if let Some(id) = event.room_id.as_deref() {
+            match &self.room_id {
+                Some(first) if first != id => {
+                    return Err(Error::new(
+                        ErrorCode::RoomIdMismatch,
+                        format!("event {index} is for {id}, earlier events for {first}"),
+                    ))
+                }
+                Some(_) => {}
+                None => self.room_id = Some(id.to_owned()),
+            }
+        }
+        match (event.kind.as_ref(), state_key) {
+            ("m.room.create", "") => {
+                self.create = Some(CreateEvent {
+                    sender: event.sender.clone().into_owned(),
+                    room_id: event.room_id.as_deref().map(str::to_owned),
+                    content: event.content.to_owned(),
+                });
+                return Ok(());
+            }
+            ("m.room.create", _) => return Ok(()),
+            ("m.room.member", user) => {
+                let user: String = parse_user_id(user)?.into();
+                let member = member_from_event(event)?;
+                if member.membership == MembershipState::Knock {
+                    self.knocks.push(user.clone());
+                }
+                self.members.insert(user, member);
+            }
+            ("m.room.join_rules", "") => self.join_rules = Some(JoinRules::parse(event.content)),
+            ("m.room.power_levels", "") => self.power_levels.push(event.content.to_owned()),
+            _ => {}
+        }
+        self.state_keys += 1;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<RoomState> {
+        let create = self.create.ok_or_else(|| {
+            Error::new(
+                ErrorCode::MissingCreate,
+                "the state has no m.room.create event",
+            )
+        })?;
+        let mut state = RoomState::from_create(&RawEvent {
+            kind: "m.room.create".into(),
+            state_key: Some("".into()),
+            sender: create.sender.as_str().into(),
+            event_id: None,
+            room_id: create.room_id.as_deref().map(Into::into),
+            origin_server_ts: None,
+            content: &create.content,
+            unsigned: None,
+        })?;
+        if let Some(id) = &self.room_id {
+            state.room_id = Some(parse_room_id(id)?);
+        }
+        for content in &self.power_levels {
+            state.power_levels = PowerLevels::parse(content, &state.version, &state.creators)?;
+        }
+        if let Some(rules) = self.join_rules {
+            state.join_rules = rules;
+        }
+        let mut knockers: Vec<QueueKey> = self
+            .knocks
+            .into_iter()
+            .filter_map(|user| {
+                let member = self.members.get(&user)?;
+                (member.membership == MembershipState::Knock).then(|| (knock_ts(member), user))
+            })
+            .collect();
+        knockers.sort_unstable();
+        knockers.dedup();
+        state.knockers = knockers;
+        state.members = self.members;
+        state.only_create = self.state_keys == 0;
+        Ok(state)
+    }
+}
+
+/// The queue's sort key: when the knock was sent.
+fn knock_ts(member: &Member) -> Option<u64> {
+    member.details.as_ref().and_then(|d| d.origin_server_ts)
 }
 
 fn member_from_event(event: &RawEvent<'_>) -> Result<Member> {

@@ -2,6 +2,7 @@
 
 mod error;
 mod http;
+mod input;
 mod requests;
 mod room;
 mod session;

@@ -1,12 +1,21 @@
 //! The JS `Room` class: one room's state and the decisions on it.
 
+use std::cell::RefCell;
+
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
 use super::{
     error::{optional_string_arg, string_arg, stringify, to_js as error_to_js, JsResult},
-    types::{context_from_js, level_number, to_js, utf8_from_js, JsDecision, JsKnockRequest},
+    input::{BytesSource, StringSource},
+    types::{context_from_js, level_number, to_js, JsDecision, JsKnockRequest},
 };
-use crate::core::{event::RawEvent, room::parse_user_id, Action, Context, RoomState};
+use crate::core::{
+    event::RawEvent,
+    event_stream::Source,
+    room::{parse_user_id, Ignored},
+    Action, Context, RoomState,
+};
 
 /// A room's state as a client sees it, answering what each user may do.
 ///
@@ -15,15 +24,52 @@ use crate::core::{event::RawEvent, room::parse_user_id, Action, Context, RoomSta
 #[wasm_bindgen]
 pub struct Room {
     inner: RoomState,
+    /// The knock queue as JS objects, once asked for; `applyEvent` keeps it current.
+    queue: RefCell<Option<QueueCache>>,
 }
 
 impl Room {
-    fn from_utf8(bytes: &[u8]) -> JsResult<Room> {
-        let text = crate::core::event::utf8(bytes).map_err(error_to_js)?;
-        RoomState::from_json(text)
-            .map(|inner| Room { inner })
+    fn new(inner: RoomState) -> Room {
+        Room {
+            inner,
+            queue: RefCell::new(None),
+        }
+    }
+
+    fn from_source(source: impl Source) -> JsResult<Room> {
+        RoomState::from_source(source)
+            .map(Room::new)
             .map_err(error_to_js)
     }
+
+    /// After a member event for `user` was applied: removes that user's old entry (at `old`)
+    /// from the cached queue and inserts their current knock, if any.
+    fn patch_queue(&self, user: &str, old: Option<usize>) -> JsResult<()> {
+        let mut cache = self.queue.borrow_mut();
+        let Some(cache) = cache.as_mut() else {
+            return Ok(());
+        };
+        let new = self.inner.knock_request(user);
+        if old.is_none() && new.is_none() {
+            return Ok(());
+        }
+        if let Some(index) = old {
+            cache.all.splice_many(index as u32, 1, &[]);
+        }
+        if let Some((index, request)) = new {
+            let entry = Object::freeze(&to_js(&JsKnockRequest::from(&request))?.into());
+            cache.all.splice(index as u32, 0, &entry);
+        }
+        cache.shown = None;
+        Ok(())
+    }
+}
+
+/// The queue's JS objects: a working array patched in place (slicing a frozen array is slow
+/// in V8) and the frozen copy handed out until the next change.
+struct QueueCache {
+    all: Array,
+    shown: Option<Array>,
 }
 
 #[wasm_bindgen]
@@ -42,10 +88,11 @@ impl Room {
                 "events must be an array of state events",
             ));
         }
-        let text = stringify(&events, "events")?;
-        RoomState::from_json(&text)
-            .map(|inner| Room { inner })
-            .map_err(error_to_js)
+        let text = js_sys::JSON::stringify(&events)
+            .ok()
+            .filter(|t| t.is_string())
+            .ok_or_else(|| super::error::invalid_input("events cannot be converted to JSON"))?;
+        Self::from_source(StringSource::new(text))
     }
 
     /// The same as {@link Room.fromStateEvents}, from the JSON text of that array (no JS
@@ -57,7 +104,7 @@ impl Room {
         if !text.is_string() {
             return Err(super::error::invalid_input("fromStateJson takes JSON text"));
         }
-        Self::from_utf8(&utf8_from_js(&text))
+        Self::from_source(StringSource::new(text.unchecked_into()))
     }
 
     /// The same from the UTF-8 bytes of that JSON (e.g. `new Uint8Array(await
@@ -68,9 +115,8 @@ impl Room {
     ) -> JsResult<Room> {
         let bytes = bytes
             .dyn_into::<js_sys::Uint8Array>()
-            .map_err(|_| super::error::invalid_input("fromStateBytes takes a Uint8Array"))?
-            .to_vec();
-        Self::from_utf8(&bytes)
+            .map_err(|_| super::error::invalid_input("fromStateBytes takes a Uint8Array"))?;
+        Self::from_source(BytesSource::new(bytes))
     }
 
     /// Applies one more state event (object or JSON text). Non-state events and events of
@@ -90,17 +136,15 @@ impl Room {
             }
         };
         let raw = RawEvent::from_json(&text).map_err(error_to_js)?;
+        let member = (raw.kind == "m.room.member")
+            .then_some(raw.state_key.as_deref())
+            .flatten();
+        let old = member.and_then(|user| self.inner.knock_request(user).map(|(i, _)| i));
         let ignored = self.inner.apply_event(&raw).map_err(error_to_js)?;
-        #[derive(serde::Serialize)]
-        struct Applied {
-            applied: bool,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            reason: Option<&'static str>,
+        if let (None, Some(user)) = (ignored, member) {
+            self.patch_queue(user, old)?;
         }
-        to_js(&Applied {
-            applied: ignored.is_none(),
-            reason: ignored.map(|i| i.as_str()),
-        })
+        Ok(applied_result(ignored))
     }
 
     /// Decides whether `actorId` may perform `action` on `targetId` (the actor for self
@@ -221,16 +265,33 @@ impl Room {
         to_js(&creators)
     }
 
-    /// Pending knocks, oldest first, with reason and profile.
-    #[wasm_bindgen(js_name = knockRequests, unchecked_return_type = "KnockRequest[]")]
-    pub fn knock_requests(&self) -> JsResult<JsValue> {
-        let requests: Vec<JsKnockRequest<'_>> = self
-            .inner
-            .knock_requests()
-            .iter()
-            .map(JsKnockRequest::from)
-            .collect();
-        to_js(&requests)
+    /// Pending knocks, oldest first, with reason and profile. The array and its entries are
+    /// frozen, and the same array is returned until the queue changes, so it can be compared
+    /// by identity (e.g. as a React dependency); `applyEvent` replaces it by a patched copy
+    /// rather than rebuilding it.
+    #[wasm_bindgen(js_name = knockRequests, unchecked_return_type = "readonly KnockRequest[]")]
+    pub fn knock_requests(&self) -> JsResult<Array> {
+        let mut cache = self.queue.borrow_mut();
+        let cache = match cache.as_mut() {
+            Some(cache) => cache,
+            None => {
+                let requests: Vec<JsKnockRequest<'_>> = self
+                    .inner
+                    .knock_requests()
+                    .iter()
+                    .map(JsKnockRequest::from)
+                    .collect();
+                let all: Array = to_js(&requests)?.unchecked_into();
+                for entry in all.iter() {
+                    Object::freeze(entry.unchecked_ref::<Object>());
+                }
+                cache.insert(QueueCache { all, shown: None })
+            }
+        };
+        let shown = cache.shown.get_or_insert_with(|| {
+            Object::freeze(&cache.all.slice(0, cache.all.length())).unchecked_into()
+        });
+        Ok(shown.clone())
     }
 
     /// Number of member events held.
@@ -238,4 +299,25 @@ impl Room {
     pub fn member_count(&self) -> usize {
         self.inner.member_count()
     }
+}
+
+/// `applyEvent`'s result: one frozen object per outcome, made once.
+fn applied_result(ignored: Option<Ignored>) -> JsValue {
+    thread_local! {
+        static RESULTS: RefCell<Vec<(Option<Ignored>, JsValue)>> = const { RefCell::new(Vec::new()) };
+    }
+    RESULTS.with_borrow_mut(|results| {
+        if let Some((_, value)) = results.iter().find(|(i, _)| *i == ignored) {
+            return value.clone();
+        }
+        let object = Object::new();
+        let set = |key: &str, value: JsValue| js_sys::Reflect::set(&object, &key.into(), &value);
+        let _ = set("applied", ignored.is_none().into());
+        if let Some(ignored) = ignored {
+            let _ = set("reason", ignored.as_str().into());
+        }
+        let value: JsValue = Object::freeze(&object).into();
+        results.push((ignored, value.clone()));
+        value
+    })
 }

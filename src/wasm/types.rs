@@ -233,21 +233,3 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
     let json = serde_json::to_string(value).map_err(|e| invalid_input(e.to_string()))?;
     js_sys::JSON::parse(&json)
 }
-
-/// Encodes a JS string as UTF-8 on the JS side (`TextEncoder`), then copies the bytes in once:
-/// cheaper than the string glue, which over-allocates threefold on non-ASCII text.
-pub fn utf8_from_js(text: &JsValue) -> Vec<u8> {
-    thread_local! {
-        static ENCODER: TextEncoder = TextEncoder::new();
-    }
-    ENCODER.with(|encoder| encoder.encode(text).to_vec())
-}
-
-#[wasm_bindgen]
-extern "C" {
-    type TextEncoder;
-    #[wasm_bindgen(constructor)]
-    fn new() -> TextEncoder;
-    #[wasm_bindgen(method)]
-    fn encode(this: &TextEncoder, input: &JsValue) -> js_sys::Uint8Array;
-}

@@ -152,3 +152,41 @@ test("fromStateBytes reads UTF-8 bytes and refuses invalid UTF-8", () => {
   assert.equal(room.knockRequests()[0].displayName, "Kåy ☃");
   assert.throws(() => Room.fromStateBytes(new Uint8Array([0x5b, 0xff, 0x5d])), (e) => e.code === "INVALID_JSON");
 });
+
+test("knockRequests is cached until the queue changes and patched to match a rebuild", () => {
+  const base = knockRoom();
+  const room = Room.fromStateEvents(base);
+  const first = room.knockRequests();
+  assert.ok(Object.isFrozen(first) && first.every(Object.isFrozen));
+  assert.equal(room.knockRequests(), first, "same array while nothing changed");
+  room.applyEvent(ev("m.room.member", "@u:hs1", "@u:hs1", { membership: "join", displayname: "U" }));
+  assert.equal(room.knockRequests(), first, "a non-knocker's event keeps the array");
+  room.applyEvent(ev("m.room.join_rules", "", "@c:hs1", { join_rule: "knock" }));
+  assert.equal(room.knockRequests(), first);
+  // Random member events (knocks with random timestamps, re-knocks, accepts, declines, bans,
+  // joins) over 12 users: after each, the patched array equals a room rebuilt from scratch.
+  let seed = 20403;
+  const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const users = Array.from({ length: 12 }, (_, i) => `@u${i}:hs${i % 3}`);
+  const memberships = ["knock", "knock", "knock", "invite", "leave", "ban", "join"];
+  const events = [...base];
+  const seen = [first];
+  for (let i = 0; i < 400; i++) {
+    const user = users[rand(users.length)];
+    const membership = memberships[rand(memberships.length)];
+    const sender = membership === "knock" || membership === "join" ? user : "@mod:hs1";
+    const content = { membership, ...(rand(2) ? { reason: `r${i}` } : {}), ...(rand(2) ? { displayname: `N${i}` } : {}) };
+    const event = ev("m.room.member", user, sender, content, { origin_server_ts: rand(5) * 1000, event_id: `$e${i}` });
+    const before = room.knockRequests();
+    room.applyEvent(i % 2 ? event : JSON.stringify(event));
+    events.push(event);
+    const after = room.knockRequests();
+    assert.equal(room.knockRequests(), after, "cached between calls");
+    assert.deepEqual(after, Room.fromStateEvents(events).knockRequests(), `after event ${i}`);
+    if (after !== before) seen.push(after);
+    assert.ok(Object.isFrozen(after) && after.every(Object.isFrozen));
+  }
+  assert.ok(seen.length > 100, "the queue changed along the way");
+  assert.throws(() => { first.push({}); }, TypeError);
+  room.free();
+});
