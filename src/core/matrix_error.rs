@@ -92,7 +92,7 @@ pub fn parse_error(
     body: &str,
     retry_after_header_s: Option<u64>,
 ) -> MatrixError {
-    let parsed: ErrorBody = serde_json::from_str::<super::event::Obj<ErrorBody>>(body)
+    let parsed: ErrorBody = super::event::parse_json::<super::event::Obj<ErrorBody>>(body)
         .map(|o| o.0)
         .unwrap_or_default();
     let errcode = as_text(parsed.errcode).unwrap_or_else(|| "M_UNKNOWN".to_owned());

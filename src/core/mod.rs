@@ -5,6 +5,7 @@ pub mod decision;
 pub mod error;
 pub mod event;
 pub mod event_stream;
+pub mod join_rules;
 pub mod lifecycle;
 pub mod matrix_error;
 pub mod messages;

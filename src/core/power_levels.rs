@@ -13,6 +13,7 @@ use serde_json::{value::RawValue, Map, Number, Value};
 
 use super::{
     error::{Error, ErrorCode, Result},
+    event::parse_json,
     version::RoomVersion,
 };
 
@@ -50,8 +51,7 @@ impl PowerLevels {
         version: &RoomVersion,
         creators: &[OwnedUserId],
     ) -> Result<Self> {
-        let value: Value =
-            serde_json::from_str(content.get()).map_err(|e| invalid(e.to_string()))?;
+        let value: Value = parse_json(content.get()).map_err(|e| invalid(e.to_string()))?;
         let Value::Object(mut object) = value else {
             return Err(invalid("content is not an object"));
         };

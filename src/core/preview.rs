@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::event::{Obj, RawEvent};
+use super::event::{parse_json, Obj, RawEvent};
 
 /// What a client shows about a room it is not in.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -61,7 +61,7 @@ impl RoomPreview {
             if event.state_key.as_deref() != Some("") {
                 continue;
             }
-            let Ok(Obj(f)) = serde_json::from_str::<Obj<Fields>>(event.content.get()) else {
+            let Ok(Obj(f)) = parse_json::<Obj<Fields>>(event.content.get()) else {
                 continue;
             };
             match event.kind.as_ref() {

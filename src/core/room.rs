@@ -2,15 +2,16 @@
 
 use std::collections::HashMap;
 
-use ruma_common::{room::JoinRule, OwnedRoomId, OwnedUserId, RoomId, UserId};
+use ruma_common::{OwnedRoomId, OwnedUserId, RoomId, UserId};
 use ruma_events::room::{member::MembershipState, power_levels::UserPowerLevel};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{
     error::{Error, ErrorCode, Result},
-    event::{MemberContent, Obj, RawEvent, Unsigned},
+    event::{parse_json, MemberContent, Obj, RawEvent, Unsigned},
     event_stream::{for_each_event, SliceSource, Source},
+    join_rules::{JoinRule, JoinRules},
     power_levels::PowerLevels,
     version::RoomVersion,
 };
@@ -167,10 +168,9 @@ impl RoomState {
     /// Starts a room from its `m.room.create` event alone.
     pub fn from_create(event: &RawEvent<'_>) -> Result<Self> {
         let invalid = |m: String| Error::new(ErrorCode::InvalidCreate, m);
-        let content: CreateContent =
-            serde_json::from_str::<Obj<CreateContent>>(event.content.get())
-                .map(|o| o.0)
-                .map_err(|e| invalid(format!("m.room.create content: {e}")))?;
+        let content: CreateContent = parse_json::<Obj<CreateContent>>(event.content.get())
+            .map(|o| o.0)
+            .map_err(|e| invalid(format!("m.room.create content: {e}")))?;
         let version = match &content.room_version {
             None => RoomVersion::parse("1")?,
             Some(serde_json::Value::String(v)) => RoomVersion::parse(v)?,
@@ -560,42 +560,6 @@ fn member_from_event(event: &RawEvent<'_>) -> Result<Member> {
         details,
         plain_self_event,
     })
-}
-
-/// The room's `m.room.join_rules`, as homeservers read it.
-#[derive(Clone, Debug)]
-enum JoinRules {
-    /// No event, or no `join_rule` key: read as `invite`.
-    Absent,
-    /// A rule; a bad `allow` list is emptied, as servers ignore invalid entries.
-    Rule(JoinRule),
-    /// `join_rule` is not a string: no rule matches it.
-    Malformed,
-}
-
-impl JoinRules {
-    fn parse(content: &RawValue) -> Self {
-        #[derive(Deserialize)]
-        struct Kind {
-            #[serde(default)]
-            join_rule: Option<serde_json::Value>,
-        }
-        let Ok(Obj(kind)) = serde_json::from_str::<Obj<Kind>>(content.get()) else {
-            return Self::Malformed;
-        };
-        match kind.join_rule {
-            None => Self::Absent,
-            Some(serde_json::Value::String(rule)) => {
-                serde_json::from_str::<JoinRule>(content.get())
-                    .ok()
-                    .or_else(|| {
-                        serde_json::from_value(serde_json::json!({ "join_rule": rule })).ok()
-                    })
-                    .map_or(Self::Malformed, Self::Rule)
-            }
-            Some(_) => Self::Malformed,
-        }
-    }
 }
 
 /// Parses a user ID (historical forms allowed, as servers accept them).

@@ -5,12 +5,13 @@
 //! auth rules (`update_membership_locked`) and the knock words' preconditions.
 
 use js_int::Int;
-use ruma_common::{room::JoinRule, OwnedUserId, UserId};
+use ruma_common::{OwnedUserId, UserId};
 use ruma_events::room::{member::MembershipState, power_levels::UserPowerLevel};
 
 use super::{
     decision::{Action, Code, Decision},
     error::Result,
+    join_rules::JoinRule,
     room::{parse_user_id, Member, RoomState},
     version::MemberRule,
 };
@@ -199,8 +200,8 @@ impl RoomState {
     ) -> Result<Option<OwnedUserId>, Outcome> {
         let (rules, version) = (self.version().rules(), self.version());
         let allow = match self.effective_join_rule() {
-            Some(JoinRule::Restricted(r)) if rules.restricted_join_rule => &r.allow,
-            Some(JoinRule::KnockRestricted(r)) if rules.knock_restricted_join_rule => &r.allow,
+            Some(JoinRule::Restricted(allow)) if rules.restricted_join_rule => allow,
+            Some(JoinRule::KnockRestricted(allow)) if rules.knock_restricted_join_rule => allow,
             _ => return Ok(None),
         };
         let membership = self.membership(actor.as_str());
@@ -215,12 +216,9 @@ impl RoomState {
         let Some(joined) = &ctx.joined_room_ids else {
             return Err(Outcome::new(Code::JoinedRoomsUnknown, rule));
         };
-        let in_allowed_room = allow.iter().any(|a| match a {
-            ruma_common::room::AllowRule::RoomMembership(m) => {
-                joined.iter().any(|id| id.as_str() == m.room_id.as_str())
-            }
-            _ => false,
-        });
+        let in_allowed_room = allow
+            .iter()
+            .any(|room| joined.iter().any(|id| id.as_str() == room.as_str()));
         if !in_allowed_room {
             return Err(Outcome::new(Code::NotInAllowedRoom, rule));
         }

@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 
 use super::{
     error::Result,
-    event::{json_error, map_only, Obj, RawEvent},
+    event::{json_error, map_only, parse_json, Obj, RawEvent},
 };
 
 /// A `/sync` response body.
@@ -99,7 +99,7 @@ pub struct LeftRoom<'a> {
 impl<'a> SyncResponse<'a> {
     /// Parses a sync response; only the envelope must be well-formed.
     pub fn from_json(text: &'a str) -> Result<Self> {
-        serde_json::from_str::<Obj<Self>>(text)
+        parse_json::<Obj<Self>>(text)
             .map(|o| o.0)
             .map_err(|e| json_error(&e, "sync response"))
     }

@@ -397,8 +397,8 @@ impl KnockSession {
         #[wasm_bindgen(unchecked_param_type = "string")] json: JsValue,
     ) -> JsResult<()> {
         let json = string_arg(&json, "json")?;
-        let marks: BTreeMap<String, BTreeMap<String, String>> = serde_json::from_str(&json)
-            .map_err(|e| {
+        let marks: BTreeMap<String, BTreeMap<String, String>> =
+            crate::core::event::parse_json(&json).map_err(|e| {
                 let code = if e.is_data() {
                     crate::core::ErrorCode::InvalidInput
                 } else {
@@ -558,7 +558,7 @@ impl KnockSession {
                 #[serde(default)]
                 room_id: Option<serde_json::Value>,
             }
-            let parsed: Body = serde_json::from_str(&text).unwrap_or_default();
+            let parsed: Body = crate::core::event::parse_json(&text).unwrap_or_default();
             let room_id = match parsed.room_id {
                 Some(serde_json::Value::String(id)) => Some(id),
                 _ => None,
