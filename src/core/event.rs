@@ -208,41 +208,48 @@ impl<'a> Unsigned<'a> {
     }
 }
 
-/// Accepts any JSON value: the string it holds, or `None` for every other type. Unlike an
-/// untagged enum it does not buffer the value.
+/// A JSON value as a lenient field sees it: a string, a non-negative integer, or anything
+/// else (not kept).
+enum Loose<'a> {
+    Str(Cow<'a, str>),
+    UInt(u64),
+    Other,
+}
+
+/// Accepts any JSON value without buffering it (unlike an untagged enum).
 struct LenientVisitor;
 
 impl<'de> de::Visitor<'de> for LenientVisitor {
-    type Value = Option<Cow<'de, str>>;
+    type Value = Loose<'de>;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("any value")
     }
     fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
-        Ok(Some(Cow::Borrowed(v)))
+        Ok(Loose::Str(Cow::Borrowed(v)))
     }
     fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
-        Ok(Some(Cow::Owned(v.to_owned())))
+        Ok(Loose::Str(Cow::Owned(v.to_owned())))
     }
     fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
-        Ok(Some(Cow::Owned(v)))
+        Ok(Loose::Str(Cow::Owned(v)))
     }
     fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
-        Ok(None)
+        Ok(Loose::Other)
     }
-    fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
-        Ok(None)
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E> {
+        Ok(u64::try_from(v).map_or(Loose::Other, Loose::UInt))
     }
-    fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
-        Ok(None)
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E> {
+        Ok(Loose::UInt(v))
     }
     fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
-        Ok(None)
+        Ok(Loose::Other)
     }
     fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
-        Ok(None)
+        Ok(Loose::Other)
     }
     fn visit_none<E>(self) -> std::result::Result<Self::Value, E> {
-        Ok(None)
+        Ok(Loose::Other)
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
         d.deserialize_any(self)
@@ -252,7 +259,7 @@ impl<'de> de::Visitor<'de> for LenientVisitor {
         mut seq: A,
     ) -> std::result::Result<Self::Value, A::Error> {
         while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-        Ok(None)
+        Ok(Loose::Other)
     }
     fn visit_map<A: de::MapAccess<'de>>(
         self,
@@ -262,7 +269,7 @@ impl<'de> de::Visitor<'de> for LenientVisitor {
             .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
             .is_some()
         {}
-        Ok(None)
+        Ok(Loose::Other)
     }
 }
 
@@ -270,7 +277,25 @@ impl<'de> de::Visitor<'de> for LenientVisitor {
 pub fn lenient_str<'de, D: Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<Cow<'de, str>>, D::Error> {
-    d.deserialize_any(LenientVisitor)
+    Ok(match d.deserialize_any(LenientVisitor)? {
+        Loose::Str(s) => Some(s),
+        Loose::UInt(_) | Loose::Other => None,
+    })
+}
+
+/// An owned string field, or `None` when the value has another type.
+pub fn lenient_string<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    Ok(lenient_str(d)?.map(Cow::into_owned))
+}
+
+/// A non-negative integer field, or `None` when the value is anything else.
+pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+    Ok(match d.deserialize_any(LenientVisitor)? {
+        Loose::UInt(n) => Some(n),
+        Loose::Str(_) | Loose::Other => None,
+    })
 }
 
 /// An owned lenient string.
@@ -290,7 +315,5 @@ fn timestamp<'de, D>(deserializer: D) -> std::result::Result<Option<u64>, D::Err
 where
     D: Deserializer<'de>,
 {
-    Ok(serde_json::Value::deserialize(deserializer)?
-        .as_u64()
-        .filter(|ts| *ts <= MAX_SAFE_INTEGER))
+    Ok(lenient_u64(deserializer)?.filter(|ts| *ts <= MAX_SAFE_INTEGER))
 }

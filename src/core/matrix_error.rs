@@ -3,7 +3,10 @@
 
 use serde::Deserialize;
 
-use super::decision::Action;
+use super::{
+    decision::Action,
+    event::{lenient_string, lenient_u64},
+};
 
 /// What a failed request means for knocking, a stable code per case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,19 +73,12 @@ pub struct MatrixError {
 
 #[derive(Deserialize, Default)]
 struct ErrorBody {
-    #[serde(default)]
-    errcode: Option<serde_json::Value>,
-    #[serde(default)]
-    error: Option<serde_json::Value>,
-    #[serde(default)]
-    retry_after_ms: Option<serde_json::Value>,
-}
-
-fn as_text(value: Option<serde_json::Value>) -> Option<String> {
-    match value {
-        Some(serde_json::Value::String(s)) => Some(s),
-        _ => None,
-    }
+    #[serde(default, deserialize_with = "lenient_string")]
+    errcode: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    error: Option<String>,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    retry_after_ms: Option<u64>,
 }
 
 /// Interprets an error response for an action. `body` may be any text (proxies send HTML).
@@ -95,11 +91,10 @@ pub fn parse_error(
     let parsed: ErrorBody = super::event::parse_json::<super::event::Obj<ErrorBody>>(body)
         .map(|o| o.0)
         .unwrap_or_default();
-    let errcode = as_text(parsed.errcode).unwrap_or_else(|| "M_UNKNOWN".to_owned());
-    let error = as_text(parsed.error).unwrap_or_default();
+    let errcode = parsed.errcode.unwrap_or_else(|| "M_UNKNOWN".to_owned());
+    let error = parsed.error.unwrap_or_default();
     let retry_after_ms = parsed
         .retry_after_ms
-        .and_then(|v| v.as_u64())
         .or_else(|| retry_after_header_s.map(|s| s.saturating_mul(1000)))
         .map(|ms| ms.min(super::event::MAX_SAFE_INTEGER));
     let meaning = match (errcode.as_str(), status) {

@@ -4,29 +4,20 @@
 //! (truncated); v6–9 integers and integer strings; v10+ integers only. Anything else is an event
 //! a homeserver would have rejected, so it is refused as bad input.
 
+use std::{borrow::Cow, collections::BTreeMap, fmt};
+
 use js_int::Int;
 use ruma_common::{OwnedUserId, UserId};
 use ruma_events::room::power_levels::{
     RoomPowerLevels, RoomPowerLevelsEventContent, RoomPowerLevelsSource, UserPowerLevel,
 };
-use serde_json::{value::RawValue, Map, Number, Value};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
 use super::{
     error::{Error, ErrorCode, Result},
-    event::parse_json,
     version::RoomVersion,
 };
-
-const SCALARS: [&str; 7] = [
-    "ban",
-    "events_default",
-    "invite",
-    "kick",
-    "redact",
-    "state_default",
-    "users_default",
-];
-const MAPS: [&str; 3] = ["events", "notifications", "users"];
 
 /// The effective power levels of a room (with defaults and creators applied).
 #[derive(Clone, Debug)]
@@ -45,32 +36,24 @@ impl PowerLevels {
         Self { inner }
     }
 
-    /// Parses and validates `content` of an `m.room.power_levels` event.
+    /// Parses and validates `content` of an `m.room.power_levels` event: every level (also in
+    /// `events` and `notifications`) must be valid for the room version; the levels the rules
+    /// use are kept.
     pub fn parse(
         content: &RawValue,
         version: &RoomVersion,
         creators: &[OwnedUserId],
     ) -> Result<Self> {
-        let value: Value = parse_json(content.get()).map_err(|e| invalid(e.to_string()))?;
-        let Value::Object(mut object) = value else {
-            return Err(invalid("content is not an object"));
+        let mut levels = RoomPowerLevelsEventContent::new(version.rules());
+        let seed = ContentSeed {
+            version,
+            levels: &mut levels,
         };
-        for key in SCALARS {
-            if let Some(value) = object.get_mut(key) {
-                *value = Value::Number(normalize(value, version, key)?);
-            }
-        }
-        for key in MAPS {
-            if let Some(value) = object.get_mut(key) {
-                let Value::Object(map) = value else {
-                    return Err(invalid(format!("`{key}` is not an object")));
-                };
-                normalize_map(map, version, key)?;
-            }
-        }
-        let content: RoomPowerLevelsEventContent =
-            serde_json::from_value(Value::Object(object)).map_err(|e| invalid(e.to_string()))?;
-        let source = RoomPowerLevelsSource::Original(content);
+        let mut deserializer = serde_json::Deserializer::from_slice(content.get().as_bytes());
+        seed.deserialize(&mut deserializer)
+            .and_then(|()| deserializer.end())
+            .map_err(|e| invalid(e.to_string()))?;
+        let source = RoomPowerLevelsSource::Original(levels);
         Ok(Self {
             inner: RoomPowerLevels::new(source, version.rules(), creators.to_vec()),
         })
@@ -101,26 +84,171 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::InvalidPowerLevels, message)
 }
 
-fn normalize_map(map: &mut Map<String, Value>, version: &RoomVersion, key: &str) -> Result<()> {
-    for (name, value) in map.iter_mut() {
-        *value = Value::Number(normalize(value, version, &format!("{key}.{name}"))?);
+/// Reads the content object into `levels`.
+struct ContentSeed<'a> {
+    version: &'a RoomVersion,
+    levels: &'a mut RoomPowerLevelsEventContent,
+}
+
+impl<'de> DeserializeSeed<'de> for ContentSeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
     }
-    Ok(())
+}
+
+impl<'de> Visitor<'de> for ContentSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("power levels content (an object)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let version = self.version;
+        let level = |key: &str, value: Level| normalize(&value, version, key).map_err(custom);
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let slot = match key.as_ref() {
+                "ban" => Some(&mut self.levels.ban),
+                "kick" => Some(&mut self.levels.kick),
+                "invite" => Some(&mut self.levels.invite),
+                "users_default" => Some(&mut self.levels.users_default),
+                "events_default" | "redact" | "state_default" => None,
+                "users" | "events" | "notifications" => {
+                    // A repeated key replaces the earlier map, as in any JSON object.
+                    let users = (key == "users").then(|| {
+                        self.levels.users.clear();
+                        &mut self.levels.users
+                    });
+                    map.next_value_seed(MapSeed {
+                        version,
+                        key: &key,
+                        users,
+                    })?;
+                    continue;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            let value = level(&key, map.next_value()?)?;
+            if let Some(slot) = slot {
+                *slot = value;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads `users`, `events` or `notifications`: every value a level; `users` keys user IDs.
+struct MapSeed<'a> {
+    version: &'a RoomVersion,
+    key: &'a str,
+    users: Option<&'a mut BTreeMap<OwnedUserId, Int>>,
+}
+
+impl<'de> DeserializeSeed<'de> for MapSeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MapSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` as an object", self.key)
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> std::result::Result<(), A::Error> {
+        while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+            let key = format!("{}.{name}", self.key);
+            let level = normalize(&map.next_value()?, self.version, &key).map_err(custom)?;
+            if let Some(users) = self.users.as_mut() {
+                let user = UserId::parse(name.as_ref())
+                    .map_err(|e| custom(format!("`{key}`: not a user ID: {e}")))?;
+                users.insert(user, level);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn custom<E: de::Error>(message: impl fmt::Display) -> E {
+    E::custom(message)
+}
+
+/// A power level as the JSON gives it, before the room version says what is valid.
+enum Level {
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Other(&'static str),
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Int(i) => write!(f, "{i}"),
+            Self::Float(x) => write!(f, "{x}"),
+            Self::Text(s) => write!(f, "{s:?}"),
+            Self::Other(kind) => f.write_str(kind),
+        }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Level {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct LevelVisitor;
+        impl<'de> Visitor<'de> for LevelVisitor {
+            type Value = Level;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a power level")
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Level, E> {
+                Ok(Level::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Level, E> {
+                Ok(i64::try_from(v).map_or(Level::Float(v as f64), Level::Int))
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<Level, E> {
+                Ok(Level::Float(v))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Level, E> {
+                Ok(Level::Text(v.to_owned()))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Level, E> {
+                Ok(Level::Other("a boolean"))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Level, E> {
+                Ok(Level::Other("null"))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Level, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Level::Other("an array"))
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Level, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Level::Other("an object"))
+            }
+        }
+        d.deserialize_any(LevelVisitor)
+    }
 }
 
 /// Turns one power level value into an integer as the room version allows.
-fn normalize(value: &Value, version: &RoomVersion, key: &str) -> Result<Number> {
+fn normalize(value: &Level, version: &RoomVersion, key: &str) -> Result<Int> {
     let integer = match value {
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => Some(i),
-            None if version.float_power_levels() => n
-                .as_f64()
-                .filter(|f| f.is_finite())
-                .map(|f| f.trunc())
-                .and_then(f64_to_i64),
-            None => None,
-        },
-        Value::String(s) if !version.rules().integer_power_levels => parse_stringy(s),
+        Level::Int(i) => Some(*i),
+        Level::Float(f) if version.float_power_levels() => Some(*f)
+            .filter(|f| f.is_finite())
+            .map(|f| f.trunc())
+            .and_then(f64_to_i64),
+        Level::Text(s) if !version.rules().integer_power_levels => parse_stringy(s),
         _ => None,
     };
     let integer = integer.ok_or_else(|| {
@@ -129,10 +257,7 @@ fn normalize(value: &Value, version: &RoomVersion, key: &str) -> Result<Number> 
             version.as_str()
         ))
     })?;
-    if Int::new(integer).is_none() {
-        return Err(invalid(format!("`{key}` is {integer}, outside ±(2^53−1)")));
-    }
-    Ok(Number::from(integer))
+    Int::new(integer).ok_or_else(|| invalid(format!("`{key}` is {integer}, outside ±(2^53−1)")))
 }
 
 fn f64_to_i64(f: f64) -> Option<i64> {

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::event::{parse_json, Obj, RawEvent};
+use super::event::{lenient_string, parse_json, Obj, RawEvent};
 
 /// What a client shows about a room it is not in.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -30,27 +30,20 @@ pub struct RoomPreview {
 
 #[derive(Deserialize)]
 struct Fields {
-    #[serde(default)]
-    name: Option<serde_json::Value>,
-    #[serde(default)]
-    url: Option<serde_json::Value>,
-    #[serde(default)]
-    topic: Option<serde_json::Value>,
-    #[serde(default)]
-    join_rule: Option<serde_json::Value>,
-    #[serde(default)]
-    alias: Option<serde_json::Value>,
-    #[serde(default, rename = "type")]
-    room_type: Option<serde_json::Value>,
-    #[serde(default)]
-    room_version: Option<serde_json::Value>,
-}
-
-fn text(value: Option<serde_json::Value>) -> Option<String> {
-    match value {
-        Some(serde_json::Value::String(s)) => Some(s),
-        _ => None,
-    }
+    #[serde(default, deserialize_with = "lenient_string")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    url: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    topic: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    join_rule: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    alias: Option<String>,
+    #[serde(default, rename = "type", deserialize_with = "lenient_string")]
+    room_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    room_version: Option<String>,
 }
 
 impl RoomPreview {
@@ -65,15 +58,15 @@ impl RoomPreview {
                 continue;
             };
             match event.kind.as_ref() {
-                "m.room.name" => preview.name = text(f.name),
-                "m.room.avatar" => preview.avatar_url = text(f.url),
-                "m.room.topic" => preview.topic = text(f.topic),
-                "m.room.join_rules" => preview.join_rule = text(f.join_rule),
-                "m.room.canonical_alias" => preview.canonical_alias = text(f.alias),
+                "m.room.name" => preview.name = f.name,
+                "m.room.avatar" => preview.avatar_url = f.url,
+                "m.room.topic" => preview.topic = f.topic,
+                "m.room.join_rules" => preview.join_rule = f.join_rule,
+                "m.room.canonical_alias" => preview.canonical_alias = f.alias,
                 "m.room.encryption" => preview.encrypted = true,
                 "m.room.create" => {
-                    preview.room_type = text(f.room_type);
-                    preview.room_version = text(f.room_version);
+                    preview.room_type = f.room_type;
+                    preview.room_version = f.room_version;
                     preview.creator = Some(event.sender.clone().into_owned());
                 }
                 _ => {}

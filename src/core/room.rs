@@ -1,6 +1,6 @@
 //! The state of one room as a client sees it: create facts, join rule, power levels, members.
 
-use std::collections::HashMap;
+use std::{borrow::Cow, collections::HashMap};
 
 use ruma_common::{OwnedRoomId, OwnedUserId, RoomId, UserId};
 use ruma_events::room::{member::MembershipState, power_levels::UserPowerLevel};
@@ -130,17 +130,17 @@ pub struct RoomState {
 /// A knocker's place in the queue: knock timestamp, then user ID.
 type QueueKey = (Option<u64>, String);
 
-/// The parts of `m.room.create` content we read.
+/// The parts of `m.room.create` content we read (`null` counts as absent).
 #[derive(Deserialize)]
-struct CreateContent {
-    #[serde(default)]
-    room_version: Option<serde_json::Value>,
-    #[serde(default)]
-    creator: Option<serde_json::Value>,
-    #[serde(default)]
-    additional_creators: Option<serde_json::Value>,
-    #[serde(default, rename = "m.federate")]
-    federate: Option<serde_json::Value>,
+struct CreateContent<'a> {
+    #[serde(default, borrow)]
+    room_version: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    creator: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    additional_creators: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "m.federate")]
+    federate: Option<&'a RawValue>,
 }
 
 /// One parsed state change, validated before anything is mutated.
@@ -168,41 +168,38 @@ impl RoomState {
     /// Starts a room from its `m.room.create` event alone.
     pub fn from_create(event: &RawEvent<'_>) -> Result<Self> {
         let invalid = |m: String| Error::new(ErrorCode::InvalidCreate, m);
-        let content: CreateContent = parse_json::<Obj<CreateContent>>(event.content.get())
+        let content: CreateContent<'_> = parse_json::<Obj<CreateContent<'_>>>(event.content.get())
             .map(|o| o.0)
             .map_err(|e| invalid(format!("m.room.create content: {e}")))?;
-        let version = match &content.room_version {
+        let string = |raw: &RawValue, what: &str| {
+            parse_json::<Cow<'_, str>>(raw.get())
+                .map_err(|_| invalid(format!("{what} is {}, not a string", raw.get())))
+        };
+        let version = match content.room_version {
             None => RoomVersion::parse("1")?,
-            Some(serde_json::Value::String(v)) => RoomVersion::parse(v)?,
-            Some(other) => return Err(invalid(format!("room_version is {other}, not a string"))),
+            Some(raw) => RoomVersion::parse(&string(raw, "room_version")?)?,
         };
         let create_sender = parse_user_id(&event.sender)?;
         let rules = version.rules();
-        let creator = match (&content.creator, rules.use_room_create_sender) {
-            (Some(serde_json::Value::String(c)), false) => parse_user_id(c)?,
-            (Some(other), false) => {
-                return Err(invalid(format!("creator is {other}, not a user ID")))
-            }
+        let creator = match (content.creator, rules.use_room_create_sender) {
+            (Some(raw), false) => parse_user_id(&string(raw, "creator")?)?,
             // `creator` is always equal to the sender; fall back to it when it is missing.
             _ => create_sender.clone(),
         };
         let mut creators = vec![creator.clone()];
-        if rules.additional_room_creators {
-            match &content.additional_creators {
-                None => {}
-                Some(serde_json::Value::Array(list)) => {
-                    for user in list {
-                        let serde_json::Value::String(user) = user else {
-                            return Err(invalid(format!("additional_creators holds {user}")));
-                        };
-                        creators.push(parse_user_id(user)?);
-                    }
-                }
-                Some(other) => return Err(invalid(format!("additional_creators is {other}"))),
+        if let (Some(raw), true) = (content.additional_creators, rules.additional_room_creators) {
+            let list = parse_json::<Vec<Cow<'_, str>>>(raw.get()).map_err(|_| {
+                invalid(format!(
+                    "additional_creators is {}, not a list of user IDs",
+                    raw.get()
+                ))
+            })?;
+            for user in list {
+                creators.push(parse_user_id(&user)?);
             }
         }
         let power_levels = PowerLevels::absent(&version, &creators);
-        let federate = !matches!(content.federate, Some(serde_json::Value::Bool(false)));
+        let federate = content.federate.is_none_or(|raw| raw.get() != "false");
         let room_id = event.room_id.as_deref().map(parse_room_id).transpose()?;
         Ok(Self {
             room_id,

@@ -555,14 +555,11 @@ impl KnockSession {
         if (200..300).contains(&status) {
             #[derive(serde::Deserialize, Default)]
             struct Body {
-                #[serde(default)]
-                room_id: Option<serde_json::Value>,
+                #[serde(default, deserialize_with = "crate::core::event::lenient_string")]
+                room_id: Option<String>,
             }
-            let parsed: Body = crate::core::event::parse_json(&text).unwrap_or_default();
-            let room_id = match parsed.room_id {
-                Some(serde_json::Value::String(id)) => Some(id),
-                _ => None,
-            };
+            let room_id = crate::core::event::parse_json::<crate::core::event::Obj<Body>>(&text)
+                .map_or(None, |body| body.0.room_id);
             if let (Some(Action::Knock), Some(room), Some(id)) =
                 (action, field("room"), room_id.as_deref())
             {
