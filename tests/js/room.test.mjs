@@ -190,3 +190,35 @@ test("knockRequests is cached until the queue changes and patched to match a reb
   assert.throws(() => { first.push({}); }, TypeError);
   room.free();
 });
+
+test("large state text is read through the window intact: surrogate pairs and multi-byte text at every cut", () => {
+  // ~1.5 MB of JSON: several refills of the 256 KiB window, with emoji (surrogate pairs in
+  // UTF-16, 4 bytes in UTF-8) and 2-3 byte characters spread so that chunk ends land inside them.
+  const events = knockRoom();
+  // Mostly emoji, so about half of all UTF-16 positions are the first half of a pair.
+  const names = ["😀".repeat(30) + " Zoë", "Łukasz 𝔘" + "🎉".repeat(25), "日本語テキスト", "🙂".repeat(41)];
+  for (let i = 0; i < 8000; i++) {
+    const name = names[i % names.length] + " ".repeat(i % 7) + "é".repeat(i % 5);
+    events.push(ev("m.room.member", `@user${i}:hs${i % 9}`, `@user${i}:hs${i % 9}`,
+      { membership: i % 10 === 0 ? "knock" : "join", displayname: name, reason: i % 10 === 0 ? `${name} 🙏 ${i}` : undefined },
+      { origin_server_ts: 5000 + i }));
+  }
+  const text = JSON.stringify(events);
+  assert.ok(text.length > 1_000_000);
+  const fromText = Room.fromStateJson(text);
+  const fromBytes = Room.fromStateBytes(new TextEncoder().encode(text));
+  const fromObjects = Room.fromStateEvents(events);
+  const expected = events
+    .filter((e) => e.type === "m.room.member" && e.content.membership === "knock")
+    .sort((a, b) => a.origin_server_ts - b.origin_server_ts)
+    .map((e) => [e.state_key, e.content.displayname, e.content.reason]);
+  for (const room of [fromText, fromBytes, fromObjects]) {
+    assert.equal(room.memberCount(), 8004);
+    assert.deepEqual(room.knockRequests().map((k) => [k.userId, k.displayName, k.reason]), expected);
+    room.free();
+  }
+  // A cut-off text is bad JSON, whichever window it ends in.
+  for (const cut of [100, 300_000, text.length - 1]) {
+    assert.throws(() => Room.fromStateJson(text.slice(0, cut)), (e) => e.code === "INVALID_JSON" || e.code === "INVALID_EVENT");
+  }
+});
