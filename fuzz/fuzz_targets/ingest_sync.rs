@@ -20,10 +20,8 @@ const USERS: [&str; 4] = ["@me:hs1", "@mod:hs1", "@k:hs2", "@c:hs1"];
 
 /// Room IDs of a sync section, read with the crate's own envelope parser (the events inside
 /// may be malformed JSON values, e.g. bad escapes: they are skipped, not refused).
-fn section_keys<'a, T>(
-    section: &std::collections::BTreeMap<std::borrow::Cow<'a, str>, T>,
-) -> Vec<String> {
-    section.keys().map(|k| k.to_string()).collect()
+fn section_keys<T>(section: &matrix_knock::core::sync::Keyed<'_, T>) -> Vec<String> {
+    section.into_iter().map(|(k, _)| k.to_string()).collect()
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -1,9 +1,9 @@
 //! The parts of a `/sync` response that matter for knocking, borrowed from the input text.
 //! Events stay raw here so one malformed event does not lose the rest of the response.
 
-use std::{borrow::Cow, collections::BTreeMap};
+use std::{borrow::Cow, fmt, marker::PhantomData};
 
-use serde::Deserialize;
+use serde::{de, Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::{
@@ -24,16 +24,83 @@ pub struct SyncResponse<'a> {
 pub struct Rooms<'a> {
     /// Joined rooms.
     #[serde(default, borrow)]
-    pub join: BTreeMap<Cow<'a, str>, Obj<JoinedRoom<'a>>>,
+    pub join: Keyed<'a, Obj<JoinedRoom<'a>>>,
     /// Rooms knocked on.
     #[serde(default, borrow)]
-    pub knock: BTreeMap<Cow<'a, str>, Obj<KnockedRoom<'a>>>,
+    pub knock: Keyed<'a, Obj<KnockedRoom<'a>>>,
     /// Rooms invited to.
     #[serde(default, borrow)]
-    pub invite: BTreeMap<Cow<'a, str>, Obj<InvitedRoom<'a>>>,
+    pub invite: Keyed<'a, Obj<InvitedRoom<'a>>>,
     /// Rooms left or banned from.
     #[serde(default, borrow)]
-    pub leave: BTreeMap<Cow<'a, str>, Obj<LeftRoom<'a>>>,
+    pub leave: Keyed<'a, Obj<LeftRoom<'a>>>,
+}
+
+/// A JSON object's entries sorted by key, the last of a repeated key winning: what a
+/// `BTreeMap` gives, without compiling a B-tree per value type.
+#[derive(Debug)]
+pub struct Keyed<'a, T>(Vec<(Cow<'a, str>, T)>);
+
+impl<T> Default for Keyed<'_, T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<'k, 'a, T> IntoIterator for &'k Keyed<'a, T> {
+    type Item = &'k (Cow<'a, str>, T);
+    type IntoIter = std::slice::Iter<'k, (Cow<'a, str>, T)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for Keyed<'a, T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor<'a, T>(PhantomData<(&'a (), T)>);
+        impl<'de: 'a, 'a, T: Deserialize<'de>> de::Visitor<'de> for Visitor<'a, T> {
+            type Value = Keyed<'a, T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object keyed by room ID")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut entries: Vec<(Cow<'a, str>, Option<T>)> = Vec::new();
+                while let Some((key, value)) = map.next_entry::<Cow<'de, str>, T>()? {
+                    entries.push((key, Some(value)));
+                }
+                let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_ref()).collect();
+                let order = sorted_last_of_each(&keys);
+                let mut sorted = Vec::with_capacity(order.len());
+                for index in order {
+                    if let Some((key, value)) = entries.get_mut(index) {
+                        if let Some(value) = value.take() {
+                            sorted.push((std::mem::take(key), value));
+                        }
+                    }
+                }
+                Ok(Keyed(sorted))
+            }
+        }
+        d.deserialize_map(Visitor(PhantomData))
+    }
+}
+
+/// Indices of `keys` in key order, keeping only the last index of each repeated key.
+fn sorted_last_of_each(keys: &[&str]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    // Stable: equal keys keep their document order, so the last is the last written.
+    order.sort_by_key(|&i| keys.get(i).copied());
+    let mut unique: Vec<usize> = Vec::with_capacity(order.len());
+    for index in order {
+        match unique.last_mut() {
+            Some(last) if keys.get(*last) == keys.get(index) => *last = index,
+            _ => unique.push(index),
+        }
+    }
+    unique
 }
 
 /// A list of raw events.
