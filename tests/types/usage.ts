@@ -20,7 +20,7 @@ const rule: string = d.rule;
 const level: number | undefined = d.actorLevel;
 const p: PermittedActions = room.permittedActions("@mod:hs", "@k:hs");
 const accept: Decision = p.accept;
-const queue: KnockRequest[] = room.knockRequests();
+const queue: readonly KnockRequest[] = room.knockRequests();
 const first: string | undefined = queue[0]?.reason;
 const applied: ApplyResult = room.applyEvent({ type: "m.room.join_rules", state_key: "", sender: "@c:hs", content: { join_rule: "knock" } });
 const membership: string = room.membership("@k:hs");
@@ -37,3 +37,6 @@ room.check("dance", "@a:hs");
 room.check("join", "@a:hs", undefined, { joinedRooms: [] });
 
 export { allowed, code, rule, level, accept, first, applied, membership, pl, jr, version, creators };
+// The queue is frozen: mutating it is a type error, not a runtime surprise.
+// @ts-expect-error push does not exist on a readonly array
+queue.push(queue[0]);
