@@ -38,7 +38,7 @@ pub fn map_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 }
 
 /// One event; `content` and `unsigned` stay raw until a handler needs them.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct RawEvent<'a> {
     /// Event type.
     #[serde(rename = "type", borrow)]
@@ -72,6 +72,81 @@ impl<'a> RawEvent<'a> {
         parse_json::<Obj<Self>>(text)
             .map(|o| o.0)
             .map_err(|e| json_error(&e, "event"))
+    }
+}
+
+/// A member event read in one pass, content and `unsigned` included: the fast path for the
+/// bulk of a room's state (no raw capture of `content` and second parse). Whatever it does
+/// not accept is read again as a [`RawEvent`], which decides; when it accepts, it reads
+/// exactly what `RawEvent` plus [`MemberContent::parse`] and [`Unsigned::parse`] would.
+#[derive(Debug, Deserialize)]
+pub struct MemberEvent<'a> {
+    /// Event type (`m.room.member` when this is used).
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
+    /// State key: the member's user ID.
+    #[serde(default, borrow)]
+    pub state_key: Option<Cow<'a, str>>,
+    /// Sender user ID.
+    #[serde(borrow)]
+    pub sender: Cow<'a, str>,
+    /// Event ID, when present (and a string).
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
+    pub event_id: Option<Cow<'a, str>>,
+    /// Room ID, when present.
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
+    pub room_id: Option<Cow<'a, str>>,
+    /// Timestamp, as [`RawEvent::origin_server_ts`].
+    #[serde(default, deserialize_with = "timestamp")]
+    pub origin_server_ts: Option<u64>,
+    /// Member content.
+    #[serde(borrow)]
+    pub content: MemberContent<'a>,
+    /// `unsigned`, when present.
+    #[serde(default, borrow)]
+    pub unsigned: Option<Obj<Unsigned<'a>>>,
+}
+
+/// One event of a state array: a member event read on the fast path, or any event raw.
+#[derive(Debug)]
+pub enum StateEvent<'a> {
+    /// `m.room.member`, fully read.
+    Member(MemberEvent<'a>),
+    /// Any other event (or a member event the fast path did not accept).
+    Raw(RawEvent<'a>),
+}
+
+impl<'a> StateEvent<'a> {
+    /// Parses one event: a member event on the fast path, anything else raw.
+    pub fn from_json(text: &'a str) -> Result<Self> {
+        match parse_json::<Obj<MemberEvent<'a>>>(text) {
+            Ok(Obj(event)) if event.kind == "m.room.member" => Ok(Self::Member(event)),
+            _ => RawEvent::from_json(text).map(Self::Raw),
+        }
+    }
+
+    /// Event type.
+    pub fn kind(&self) -> &str {
+        match self {
+            Self::Member(e) => &e.kind,
+            Self::Raw(e) => &e.kind,
+        }
+    }
+
+    /// State key.
+    pub fn state_key(&self) -> Option<&str> {
+        match self {
+            Self::Member(e) => e.state_key.as_deref(),
+            Self::Raw(e) => e.state_key.as_deref(),
+        }
+    }
+
+    /// Room ID, when present.
+    pub fn room_id(&self) -> Option<&str> {
+        match self {
+            Self::Member(e) => e.room_id.as_deref(),
+            Self::Raw(e) => e.room_id.as_deref(),
+        }
     }
 }
 
@@ -112,11 +187,11 @@ pub struct MemberContent<'a> {
     /// The membership.
     pub membership: Cow<'a, str>,
     /// Free-text reason.
-    pub reason: Option<String>,
+    pub reason: Option<Cow<'a, str>>,
     /// Display name.
-    pub displayname: Option<String>,
+    pub displayname: Option<Cow<'a, str>>,
     /// Avatar URL.
-    pub avatar_url: Option<String>,
+    pub avatar_url: Option<Cow<'a, str>>,
     /// Whether any key other than membership, reason, displayname and avatar_url is present.
     pub other_keys: bool,
 }
@@ -144,9 +219,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for MemberContent<'a> {
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     match key.as_ref() {
                         "membership" => membership = Some(map.next_value::<Cow<'de, str>>()?),
-                        "reason" => content.reason = map.next_value::<LenientString>()?.0,
-                        "displayname" => content.displayname = map.next_value::<LenientString>()?.0,
-                        "avatar_url" => content.avatar_url = map.next_value::<LenientString>()?.0,
+                        "reason" => content.reason = map.next_value::<LenientCow<'de>>()?.0,
+                        "displayname" => {
+                            content.displayname = map.next_value::<LenientCow<'de>>()?.0
+                        }
+                        "avatar_url" => content.avatar_url = map.next_value::<LenientCow<'de>>()?.0,
                         _ => {
                             content.other_keys = true;
                             map.next_value::<de::IgnoredAny>()?;
@@ -298,12 +375,12 @@ pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Optio
     })
 }
 
-/// An owned lenient string.
-struct LenientString(Option<String>);
+/// A lenient string, borrowed from the input when it has no escapes.
+struct LenientCow<'a>(Option<Cow<'a, str>>);
 
-impl<'de> Deserialize<'de> for LenientString {
+impl<'de: 'a, 'a> Deserialize<'de> for LenientCow<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        Ok(Self(lenient_str(d)?.map(Cow::into_owned)))
+        Ok(Self(lenient_str(d)?))
     }
 }
 

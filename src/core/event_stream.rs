@@ -6,7 +6,7 @@ use serde_json::Deserializer;
 
 use super::{
     error::{Error, ErrorCode, Result},
-    event::{json_error, Obj, RawEvent},
+    event::{json_error, MemberEvent, Obj, RawEvent, StateEvent},
 };
 
 /// Supplies the input's bytes in order.
@@ -14,6 +14,11 @@ pub trait Source {
     /// Writes the next bytes into `buf` (at most `buf.len()`), returning how many; 0 at the end.
     /// It is given at least 8 bytes, room for a whole character however it is encoded.
     fn fill(&mut self, buf: &mut [u8]) -> usize;
+
+    /// About how many bytes the input holds, when known (0 when not).
+    fn size_hint(&self) -> usize {
+        0
+    }
 }
 
 /// A source over bytes already in memory.
@@ -29,6 +34,10 @@ impl Source for SliceSource<'_> {
         self.0 = rest;
         n
     }
+
+    fn size_hint(&self) -> usize {
+        self.0.len()
+    }
 }
 
 /// Window size: large enough that refills are rare, small next to a big room's text.
@@ -39,7 +48,7 @@ pub const WINDOW: usize = 256 * 1024;
 /// window doubles only for an element larger than itself.
 pub fn for_each_event<S: Source>(
     source: S,
-    mut each: impl FnMut(usize, RawEvent<'_>) -> Result<()>,
+    mut each: impl FnMut(usize, StateEvent<'_>) -> Result<()>,
 ) -> Result<()> {
     let mut window = Window {
         source,
@@ -80,6 +89,26 @@ pub fn for_each_event<S: Source>(
             Some(_) => return Err(syntax(&format!("expected , or ] after event {index}"))),
             None => return Err(syntax("the array of state events is not closed")),
         }
+    }
+}
+
+/// Reads the event at the start of `unread` and how many bytes it took: member events on the
+/// one-pass fast path, anything else (or anything it refuses) as a raw event.
+/// `None` when `unread` holds no value yet.
+fn read_element(unread: &[u8]) -> serde_json::Result<Option<(StateEvent<'_>, usize)>> {
+    let mut members = Deserializer::from_slice(unread).into_iter::<Obj<MemberEvent<'_>>>();
+    match members.next() {
+        Some(Ok(Obj(event))) if event.kind == "m.room.member" => {
+            return Ok(Some((StateEvent::Member(event), members.byte_offset())))
+        }
+        Some(Err(e)) if e.is_eof() => return Err(e),
+        _ => {}
+    }
+    let mut events = Deserializer::from_slice(unread).into_iter::<Obj<RawEvent<'_>>>();
+    match events.next() {
+        Some(Ok(Obj(event))) => Ok(Some((StateEvent::Raw(event), events.byte_offset()))),
+        Some(Err(e)) => Err(e),
+        None => Ok(None),
     }
 }
 
@@ -144,21 +173,19 @@ impl<S: Source> Window<S> {
     fn element(
         &mut self,
         index: usize,
-        each: &mut impl FnMut(usize, RawEvent<'_>) -> Result<()>,
+        each: &mut impl FnMut(usize, StateEvent<'_>) -> Result<()>,
     ) -> Result<()> {
         loop {
             let unread = self.buf.get(self.pos..self.end).unwrap_or_default();
-            let mut events = Deserializer::from_slice(unread).into_iter::<Obj<RawEvent<'_>>>();
-            let error = match events.next() {
-                Some(Ok(Obj(event))) => {
-                    let read = events.byte_offset();
+            let error = match read_element(unread) {
+                Ok(Some((event, read))) => {
                     each(index, event)?;
                     self.pos += read;
                     return Ok(());
                 }
-                Some(Err(e)) if e.is_eof() => None,
-                Some(Err(e)) => Some(json_error(&e, &format!("state event {index}"))),
-                None => None,
+                Ok(None) => None,
+                Err(e) if e.is_eof() => None,
+                Err(e) => Some(json_error(&e, &format!("state event {index}"))),
             };
             // An error other than a cut-off element, or the input ended inside the element.
             if let Some(error) = error {
@@ -201,7 +228,12 @@ mod tests {
     fn kinds(text: &str, step: usize) -> Result<Vec<String>> {
         let mut out = vec![];
         for_each_event(Trickle(text.as_bytes(), step), |i, e| {
-            out.push(format!("{i}:{}", e.kind));
+            let path = if matches!(e, StateEvent::Member(_)) {
+                "fast"
+            } else {
+                "raw"
+            };
+            out.push(format!("{i}:{}:{path}", e.kind()));
             Ok(())
         })?;
         Ok(out)
@@ -216,11 +248,41 @@ mod tests {
         for step in [1, 2, 3, 7, 64, 1 << 20] {
             assert_eq!(
                 kinds(&text, step).unwrap(),
-                ["0:a", "1:b", "2:c"],
+                ["0:a:raw", "1:b:raw", "2:c:raw"],
                 "step {step}"
             );
         }
         assert_eq!(kinds("[]", 1).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn member_events_take_the_fast_path_unless_it_refuses_them() {
+        let member = |extra: &str| {
+            format!(
+                r#"{{"type":"m.room.member","state_key":"@a:b","sender":"@a:b",
+                   "content":{{"membership":"join","displayname":"é"}}{extra}}}"#
+            )
+        };
+        let text = format!(
+            "[{},{},{},{}]",
+            member(r#","unsigned":{"prev_content":{"membership":"knock"},"age":5}"#),
+            // `unsigned` that is not an object: lenient on the raw path only.
+            member(r#","unsigned":5"#),
+            // A non-member event with a member-like content is not taken as a member.
+            r#"{"type":"x.custom","state_key":"","sender":"@a:b","content":{"membership":"join"}}"#,
+            r#"{"type":"m.room.member","state_key":"@a:b","sender":"@a:b","content":{}}"#,
+        );
+        for step in [5, 1 << 20] {
+            assert_eq!(
+                kinds(&text, step).unwrap(),
+                [
+                    "0:m.room.member:fast",
+                    "1:m.room.member:raw",
+                    "2:x.custom:raw",
+                    "3:m.room.member:raw"
+                ]
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 
 use super::{
     error::{Error, ErrorCode, Result},
-    event::{parse_json, MemberContent, Obj, RawEvent, Unsigned},
+    event::{parse_json, MemberContent, Obj, RawEvent, StateEvent, Unsigned},
     event_stream::{for_each_event, SliceSource, Source},
     join_rules::{JoinRule, JoinRules},
     power_levels::PowerLevels,
@@ -161,6 +161,9 @@ impl RoomState {
     /// through a fixed window; later events for the same state key win.
     pub fn from_source(source: impl Source) -> Result<Self> {
         let mut builder = Builder::default();
+        // Room for the members a state of this size usually holds (a member event is rarely
+        // under 512 bytes of JSON), so the map does not rehash all the way up.
+        builder.members.reserve(source.size_hint() / 512);
         for_each_event(source, |index, event| builder.push(index, &event))?;
         builder.finish()
     }
@@ -217,13 +220,16 @@ impl RoomState {
     }
 
     /// Parses and validates one state event without changing anything.
-    fn parse_change(&self, event: &RawEvent<'_>) -> Result<Change> {
-        let state_key = event.state_key.as_deref().unwrap_or_default();
+    fn parse_change(&self, event: &StateEvent<'_>) -> Result<Change> {
+        let state_key = event.state_key().unwrap_or_default();
+        if let Some(member) = member_of(event) {
+            let user = parse_user_id(state_key)?;
+            return Ok(Change::Member(user.into(), member?));
+        }
+        let StateEvent::Raw(event) = event else {
+            return Ok(Change::Other);
+        };
         Ok(match (event.kind.as_ref(), state_key) {
-            ("m.room.member", user) => {
-                let user = parse_user_id(user)?;
-                Change::Member(user.into(), member_from_event(event)?)
-            }
             ("m.room.join_rules", "") => Change::JoinRules(JoinRules::parse(event.content)),
             ("m.room.power_levels", "") => Change::PowerLevels(PowerLevels::parse(
                 event.content,
@@ -255,20 +261,26 @@ impl RoomState {
 
     /// Applies one more state event; on error nothing changes.
     pub fn apply_event(&mut self, event: &RawEvent<'_>) -> Result<Option<Ignored>> {
-        if event.state_key.is_none() {
+        self.apply(&StateEvent::Raw(event.clone()))
+    }
+
+    /// [`Self::apply_event`] for an event read by [`StateEvent::from_json`] (member events
+    /// on the one-pass fast path).
+    pub fn apply(&mut self, event: &StateEvent<'_>) -> Result<Option<Ignored>> {
+        if event.state_key().is_none() {
             return Ok(Some(Ignored::NotStateEvent));
         }
-        if let (Some(id), Some(ours)) = (event.room_id.as_deref(), &self.room_id) {
+        if let (Some(id), Some(ours)) = (event.room_id(), &self.room_id) {
             if id != ours.as_str() {
                 return Ok(Some(Ignored::OtherRoom));
             }
         }
-        if event.kind == "m.room.create" {
+        if event.kind() == "m.room.create" {
             return Ok(Some(Ignored::CreateEvent));
         }
         let change = self.parse_change(event)?;
         if self.room_id.is_none() {
-            if let Some(id) = event.room_id.as_deref() {
+            if let Some(id) = event.room_id() {
                 self.room_id = Some(parse_room_id(id)?);
             }
         }
@@ -437,17 +449,17 @@ struct CreateEvent {
 }
 
 impl Builder {
-    fn push(&mut self, index: usize, event: &RawEvent<'_>) -> Result<()> {
-        let Some(state_key) = event.state_key.as_deref() else {
+    fn push(&mut self, index: usize, event: &StateEvent<'_>) -> Result<()> {
+        let Some(state_key) = event.state_key() else {
             return Err(Error::new(
                 ErrorCode::InvalidEvent,
                 format!(
                     "event {index} ({}) has no state_key: not a state event",
-                    event.kind
+                    event.kind()
                 ),
             ));
         };
-        if let Some(id) = event.room_id.as_deref() {
+        if let Some(id) = event.room_id() {
             match &self.room_id {
                 Some(first) if first != id => {
                     return Err(Error::new(
@@ -459,27 +471,31 @@ impl Builder {
                 None => self.room_id = Some(id.to_owned()),
             }
         }
-        match (event.kind.as_ref(), state_key) {
-            ("m.room.create", "") => {
-                self.create = Some(CreateEvent {
-                    sender: event.sender.clone().into_owned(),
-                    room_id: event.room_id.as_deref().map(str::to_owned),
-                    content: event.content.to_owned(),
-                });
-                return Ok(());
-            }
-            ("m.room.create", _) => return Ok(()),
-            ("m.room.member", user) => {
-                let user: String = parse_user_id(user)?.into();
-                let member = member_from_event(event)?;
-                if member.membership == MembershipState::Knock {
-                    self.knocks.push(user.clone());
+        if let StateEvent::Raw(event) = event {
+            match (event.kind.as_ref(), state_key) {
+                ("m.room.create", "") => {
+                    self.create = Some(CreateEvent {
+                        sender: event.sender.clone().into_owned(),
+                        room_id: event.room_id.as_deref().map(str::to_owned),
+                        content: event.content.to_owned(),
+                    });
+                    return Ok(());
                 }
-                self.members.insert(user, member);
+                ("m.room.create", _) => return Ok(()),
+                ("m.room.join_rules", "") => {
+                    self.join_rules = Some(JoinRules::parse(event.content));
+                }
+                ("m.room.power_levels", "") => self.power_levels.push(event.content.to_owned()),
+                _ => {}
             }
-            ("m.room.join_rules", "") => self.join_rules = Some(JoinRules::parse(event.content)),
-            ("m.room.power_levels", "") => self.power_levels.push(event.content.to_owned()),
-            _ => {}
+        }
+        if let Some(member) = member_of(event) {
+            let user: String = parse_user_id(state_key)?.into();
+            let member = member?;
+            if member.membership == MembershipState::Knock {
+                self.knocks.push(user.clone());
+            }
+            self.members.insert(user, member);
         }
         self.state_keys += 1;
         Ok(())
@@ -533,30 +549,78 @@ fn knock_ts(member: &Member) -> Option<u64> {
     member.details.as_ref().and_then(|d| d.origin_server_ts)
 }
 
+/// The member a member event sets, on whichever path it was read; `None` for other events.
+fn member_of(event: &StateEvent<'_>) -> Option<Result<Member>> {
+    match event {
+        StateEvent::Member(event) => Some(Ok(member_from_parts(
+            MemberParts {
+                state_key: event.state_key.as_deref().unwrap_or_default(),
+                sender: &event.sender,
+                event_id: event.event_id.as_deref(),
+                origin_server_ts: event.origin_server_ts,
+            },
+            &event.content,
+            || {
+                let unsigned = event.unsigned.as_ref()?;
+                unsigned.0.prev_membership().map(MembershipState::from)
+            },
+        ))),
+        StateEvent::Raw(event) if event.kind == "m.room.member" => Some(member_from_event(event)),
+        StateEvent::Raw(_) => None,
+    }
+}
+
 fn member_from_event(event: &RawEvent<'_>) -> Result<Member> {
     let content = MemberContent::parse(event.content)?;
-    let membership = content.membership();
-    let plain_self_event = event.state_key.as_deref() == Some(event.sender.as_ref())
-        && content.reason.is_none()
-        && !content.other_keys;
-    let details = (membership != MembershipState::Join).then(|| {
+    let parts = MemberParts {
+        state_key: event.state_key.as_deref().unwrap_or_default(),
+        sender: &event.sender,
+        event_id: event.event_id.as_deref(),
+        origin_server_ts: event.origin_server_ts,
+    };
+    Ok(member_from_parts(parts, &content, || {
         let unsigned = Unsigned::parse(event.unsigned);
+        unsigned.prev_membership().map(MembershipState::from)
+    }))
+}
+
+/// The envelope fields of a member event.
+struct MemberParts<'a> {
+    state_key: &'a str,
+    sender: &'a str,
+    event_id: Option<&'a str>,
+    origin_server_ts: Option<u64>,
+}
+
+/// A [`Member`] from its event's parts; `prev_membership` (from `unsigned`) is read only for
+/// non-joined members.
+fn member_from_parts(
+    event: MemberParts<'_>,
+    content: &MemberContent<'_>,
+    prev_membership: impl FnOnce() -> Option<MembershipState>,
+) -> Member {
+    let membership = content.membership();
+    let plain_self_event =
+        event.state_key == event.sender && content.reason.is_none() && !content.other_keys;
+    let owned = |text: &Option<Cow<'_, str>>| text.as_deref().map(str::to_owned);
+    let details = (membership != MembershipState::Join).then(|| {
+        let prev_membership = prev_membership();
         Box::new(MemberDetails {
-            sender: event.sender.clone().into_owned(),
-            event_id: event.event_id.as_deref().map(str::to_owned),
+            sender: event.sender.to_owned(),
+            event_id: event.event_id.map(str::to_owned),
             origin_server_ts: event.origin_server_ts,
-            reason: content.reason,
-            displayname: content.displayname,
-            avatar_url: content.avatar_url,
-            prev_membership: unsigned.prev_membership().map(MembershipState::from),
+            reason: owned(&content.reason),
+            displayname: owned(&content.displayname),
+            avatar_url: owned(&content.avatar_url),
+            prev_membership,
             other_keys: content.other_keys,
         })
     });
-    Ok(Member {
+    Member {
         membership,
         details,
         plain_self_event,
-    })
+    }
 }
 
 /// Parses a user ID (historical forms allowed, as servers accept them).

@@ -1,7 +1,10 @@
 //! A logged-in user's view of knocking, fed by `/sync`: own knocks on one side of the door,
 //! the moderator queue of every joined room on the other. Sans-IO: time comes in as `now_ms`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::{
+    borrow::Cow,
+    collections::{BTreeMap, HashMap},
+};
 
 use ruma_common::OwnedUserId;
 use ruma_events::room::member::MembershipState;
@@ -169,7 +172,7 @@ impl Session {
         knock.status = KnockStatus::Accepted;
         knock.since = now_ms;
         knock.decided_by = own.as_ref().map(|(e, _)| e.sender.clone().into_owned());
-        knock.decision_reason = own.and_then(|(_, c)| c.reason);
+        knock.decision_reason = own.and_then(|(_, c)| c.reason).map(Cow::into_owned);
         let preview = RoomPreview::from_stripped(events);
         if preview != RoomPreview::default() {
             knock.preview = preview;
@@ -208,7 +211,7 @@ impl Session {
                 ..knock.clone()
             };
         }
-        knock.reason = reason;
+        knock.reason = reason.map(Cow::into_owned);
         knock.preview = preview;
         knock.remote = remote;
         if !via.is_empty() {
@@ -285,10 +288,11 @@ impl Session {
         knock.status = status;
         knock.since = since;
         knock.decided_by = decided_by.clone();
-        knock.decision_reason = content.reason.clone();
+        let reason = content.reason.map(Cow::into_owned);
+        knock.decision_reason = reason.clone();
         changes.push(Change {
             by: decided_by,
-            reason: content.reason,
+            reason,
             ..Change::new(kind, room_id)
         });
     }

@@ -46,6 +46,10 @@ impl Source for StringSource {
         self.pos += units;
         ENCODER.with(|encoder| encoder.encode_into(&chunk, buf).written() as usize)
     }
+
+    fn size_hint(&self) -> usize {
+        self.len as usize
+    }
 }
 
 /// A `Uint8Array` read in chunks.
@@ -71,6 +75,10 @@ impl Source for BytesSource {
         self.bytes.subarray(self.pos, self.pos + n).copy_to(dest);
         self.pos += n;
         n as usize
+    }
+
+    fn size_hint(&self) -> usize {
+        self.bytes.length() as usize
     }
 }
 

@@ -11,7 +11,7 @@ use super::{
     types::{context_from_js, level_number, to_js, JsDecision, JsKnockRequest},
 };
 use crate::core::{
-    event::RawEvent,
+    event::StateEvent,
     event_stream::Source,
     room::{parse_user_id, Ignored},
     Action, Context, RoomState,
@@ -135,12 +135,12 @@ impl Room {
                 ))
             }
         };
-        let raw = RawEvent::from_json(&text).map_err(error_to_js)?;
-        let member = (raw.kind == "m.room.member")
-            .then_some(raw.state_key.as_deref())
+        let event = StateEvent::from_json(&text).map_err(error_to_js)?;
+        let member = (event.kind() == "m.room.member")
+            .then(|| event.state_key())
             .flatten();
         let old = member.and_then(|user| self.inner.knock_request(user).map(|(i, _)| i));
-        let ignored = self.inner.apply_event(&raw).map_err(error_to_js)?;
+        let ignored = self.inner.apply(&event).map_err(error_to_js)?;
         if let (None, Some(user)) = (ignored, member) {
             self.patch_queue(user, old)?;
         }
