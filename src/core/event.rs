@@ -37,9 +37,10 @@ pub fn map_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d.deserialize_map(Visitor(std::marker::PhantomData))
 }
 
-/// One event; `content` and `unsigned` stay raw until a handler needs them.
+/// A client-format event: the envelope fields, with `content` and `unsigned` read as `C` and
+/// `U` (raw, or parsed in the same pass).
 #[derive(Clone, Debug, Deserialize)]
-pub struct RawEvent<'a> {
+pub struct Event<'a, C, U> {
     /// Event type.
     #[serde(rename = "type", borrow)]
     pub kind: Cow<'a, str>,
@@ -58,13 +59,21 @@ pub struct RawEvent<'a> {
     /// Timestamp, when present and an integer in 0..=2^53−1 (Canonical JSON's range).
     #[serde(default, deserialize_with = "timestamp")]
     pub origin_server_ts: Option<u64>,
-    /// Raw content.
-    #[serde(borrow)]
-    pub content: &'a RawValue,
-    /// Raw `unsigned`, when present.
-    #[serde(default, borrow)]
-    pub unsigned: Option<&'a RawValue>,
+    /// Content.
+    pub content: C,
+    /// `unsigned`, when present.
+    #[serde(default = "Option::default")]
+    pub unsigned: Option<U>,
 }
+
+/// One event; `content` and `unsigned` stay raw until a handler needs them.
+pub type RawEvent<'a> = Event<'a, &'a RawValue, &'a RawValue>;
+
+/// A member event read in one pass, content and `unsigned` included: the fast path for the
+/// bulk of a room's state (no raw capture of `content` and second parse). Whatever it does
+/// not accept is read again as a [`RawEvent`], which decides; when it accepts, it reads
+/// exactly what `RawEvent` plus [`MemberContent::parse`] and [`Unsigned::parse`] would.
+pub type MemberEvent<'a> = Event<'a, MemberContent<'a>, Obj<Unsigned<'a>>>;
 
 impl<'a> RawEvent<'a> {
     /// Parses one event from JSON text.
@@ -73,38 +82,6 @@ impl<'a> RawEvent<'a> {
             .map(|o| o.0)
             .map_err(|e| json_error(&e, "event"))
     }
-}
-
-/// A member event read in one pass, content and `unsigned` included: the fast path for the
-/// bulk of a room's state (no raw capture of `content` and second parse). Whatever it does
-/// not accept is read again as a [`RawEvent`], which decides; when it accepts, it reads
-/// exactly what `RawEvent` plus [`MemberContent::parse`] and [`Unsigned::parse`] would.
-#[derive(Debug, Deserialize)]
-pub struct MemberEvent<'a> {
-    /// Event type (`m.room.member` when this is used).
-    #[serde(rename = "type", borrow)]
-    pub kind: Cow<'a, str>,
-    /// State key: the member's user ID.
-    #[serde(default, borrow)]
-    pub state_key: Option<Cow<'a, str>>,
-    /// Sender user ID.
-    #[serde(borrow)]
-    pub sender: Cow<'a, str>,
-    /// Event ID, when present (and a string).
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    pub event_id: Option<Cow<'a, str>>,
-    /// Room ID, when present.
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    pub room_id: Option<Cow<'a, str>>,
-    /// Timestamp, as [`RawEvent::origin_server_ts`].
-    #[serde(default, deserialize_with = "timestamp")]
-    pub origin_server_ts: Option<u64>,
-    /// Member content.
-    #[serde(borrow)]
-    pub content: MemberContent<'a>,
-    /// `unsigned`, when present.
-    #[serde(default, borrow)]
-    pub unsigned: Option<Obj<Unsigned<'a>>>,
 }
 
 /// One event of a state array: a member event read on the fast path, or any event raw.
