@@ -15,7 +15,10 @@
 use std::path::{Path, PathBuf};
 
 use matrix_knock::core::{
-    event::RawEvent, request::RequestOptions, session::Session, Action, Context, RoomState,
+    event::{events_from_json, RawEvent},
+    request::RequestOptions,
+    session::Session,
+    Action, Context, RoomState,
 };
 
 const BASE_ROOMS: &str = include_str!("../fuzz/base_rooms.json");
@@ -84,6 +87,12 @@ fn room_from_json_inputs_replay() {
             continue;
         };
         if let Ok(room) = RoomState::from_json(text) {
+            // The windowed reader accepts exactly what serde_json reads as an array of events.
+            assert!(
+                events_from_json(text).is_ok(),
+                "from_json accepted what is not a JSON array of events: {}",
+                path.display()
+            );
             let decisions = decisions(&room);
             assert!(decisions.len() > 1, "{}", path.display());
         }

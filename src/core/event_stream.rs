@@ -94,6 +94,12 @@ pub fn for_each_event<S: Source>(
 
 /// Reads the event at the start of `unread` and how many bytes it took: member events on the
 /// one-pass fast path, anything else (or anything it refuses) as a raw event.
+/// JSON's whitespace: space, tab, line feed, carriage return (not form feed, unlike
+/// `u8::is_ascii_whitespace`).
+fn is_json_whitespace(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
+}
+
 /// `None` when `unread` holds no value yet.
 fn read_element(unread: &[u8]) -> serde_json::Result<Option<(StateEvent<'_>, usize)>> {
     let mut members = Deserializer::from_slice(unread).into_iter::<Obj<MemberEvent<'_>>>();
@@ -154,7 +160,7 @@ impl<S: Source> Window<S> {
     fn next_byte(&mut self) -> Result<Option<u8>> {
         loop {
             let unread = self.buf.get(self.pos..self.end).unwrap_or_default();
-            match unread.iter().position(|b| !b.is_ascii_whitespace()) {
+            match unread.iter().position(|b| !is_json_whitespace(*b)) {
                 Some(skip) => {
                     self.pos += skip;
                     return Ok(unread.get(skip).copied());
@@ -296,5 +302,8 @@ mod tests {
         assert_eq!(code("[1]"), ErrorCode::InvalidEvent);
         assert_eq!(code("{}"), ErrorCode::InvalidEvent);
         assert_eq!(code("[,]"), ErrorCode::InvalidJson);
+        // Form feed is ASCII whitespace but not JSON whitespace (found by the fuzzer).
+        assert_eq!(code("\x0c[]"), ErrorCode::InvalidJson);
+        assert_eq!(code("[]\x0c"), ErrorCode::InvalidJson);
     }
 }
