@@ -96,10 +96,16 @@ pub enum StateEvent<'a> {
 impl<'a> StateEvent<'a> {
     /// Parses one event: a member event on the fast path, anything else raw.
     pub fn from_json(text: &'a str) -> Result<Self> {
-        match parse_json::<Obj<MemberEvent<'a>>>(text) {
-            Ok(Obj(event)) if event.kind == "m.room.member" => Ok(Self::Member(event)),
+        match parse_json::<Obj<MemberEvent<'a>>>(text).map(|o| Self::from_member(o.0)) {
+            Ok(Some(event)) => Ok(event),
             _ => RawEvent::from_json(text).map(Self::Raw),
         }
+    }
+
+    /// A fast-path read taken as a member event; `None` when its type is not `m.room.member`
+    /// (a custom event whose content happens to carry `membership`), so it is read raw.
+    pub fn from_member(event: MemberEvent<'a>) -> Option<Self> {
+        (event.kind == "m.room.member").then_some(Self::Member(event))
     }
 
     /// Event type.

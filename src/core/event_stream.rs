@@ -92,20 +92,22 @@ pub fn for_each_event<S: Source>(
     }
 }
 
-/// Reads the event at the start of `unread` and how many bytes it took: member events on the
-/// one-pass fast path, anything else (or anything it refuses) as a raw event.
 /// JSON's whitespace: space, tab, line feed, carriage return (not form feed, unlike
 /// `u8::is_ascii_whitespace`).
 fn is_json_whitespace(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-/// `None` when `unread` holds no value yet.
+/// Reads the event at the start of `unread` and how many bytes it took: member events on the
+/// one-pass fast path, anything else (or anything it refuses) as a raw event. `None` when
+/// `unread` holds no value yet.
 fn read_element(unread: &[u8]) -> serde_json::Result<Option<(StateEvent<'_>, usize)>> {
     let mut members = Deserializer::from_slice(unread).into_iter::<Obj<MemberEvent<'_>>>();
     match members.next() {
-        Some(Ok(Obj(event))) if event.kind == "m.room.member" => {
-            return Ok(Some((StateEvent::Member(event), members.byte_offset())))
+        Some(Ok(Obj(event))) => {
+            if let Some(event) = StateEvent::from_member(event) {
+                return Ok(Some((event, members.byte_offset())));
+            }
         }
         Some(Err(e)) if e.is_eof() => return Err(e),
         _ => {}
@@ -183,19 +185,17 @@ impl<S: Source> Window<S> {
     ) -> Result<()> {
         loop {
             let unread = self.buf.get(self.pos..self.end).unwrap_or_default();
-            let error = match read_element(unread) {
+            match read_element(unread) {
                 Ok(Some((event, read))) => {
                     each(index, event)?;
                     self.pos += read;
                     return Ok(());
                 }
-                Ok(None) => None,
-                Err(e) if e.is_eof() => None,
-                Err(e) => Some(json_error(&e, &format!("state event {index}"))),
-            };
-            // An error other than a cut-off element, or the input ended inside the element.
-            if let Some(error) = error {
-                return Err(error);
+                Err(e) if !e.is_eof() => {
+                    return Err(json_error(&e, &format!("state event {index}")));
+                }
+                // Nothing yet, or an element cut off by the window's end: read more.
+                Ok(None) | Err(_) => {}
             }
             if !self.refill() {
                 return Err(syntax(&format!(

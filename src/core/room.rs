@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 
 use super::{
     error::{Error, ErrorCode, Result},
-    event::{parse_json, MemberContent, Obj, RawEvent, StateEvent, Unsigned},
+    event::{parse_json, Event, MemberContent, Obj, RawEvent, StateEvent, Unsigned},
     event_stream::{for_each_event, SliceSource, Source},
     join_rules::{JoinRule, JoinRules},
     power_levels::PowerLevels,
@@ -432,20 +432,14 @@ impl RoomState {
 #[derive(Default)]
 struct Builder {
     room_id: Option<String>,
-    create: Option<CreateEvent>,
+    /// The room as the last `m.room.create` event starts it (or why it cannot).
+    create: Option<Result<RoomState>>,
     members: HashMap<String, Member>,
     /// Users seen knocking (some may have moved on since).
     knocks: Vec<String>,
     join_rules: Option<JoinRules>,
     power_levels: Vec<Box<RawValue>>,
     state_keys: usize,
-}
-
-/// The fields of `m.room.create` a room starts from.
-struct CreateEvent {
-    sender: String,
-    room_id: Option<String>,
-    content: Box<RawValue>,
 }
 
 impl Builder {
@@ -474,11 +468,7 @@ impl Builder {
         if let StateEvent::Raw(event) = event {
             match (event.kind.as_ref(), state_key) {
                 ("m.room.create", "") => {
-                    self.create = Some(CreateEvent {
-                        sender: event.sender.clone().into_owned(),
-                        room_id: event.room_id.as_deref().map(str::to_owned),
-                        content: event.content.to_owned(),
-                    });
+                    self.create = Some(RoomState::from_create(event));
                     return Ok(());
                 }
                 ("m.room.create", _) => return Ok(()),
@@ -502,22 +492,12 @@ impl Builder {
     }
 
     fn finish(self) -> Result<RoomState> {
-        let create = self.create.ok_or_else(|| {
+        let mut state = self.create.ok_or_else(|| {
             Error::new(
                 ErrorCode::MissingCreate,
                 "the state has no m.room.create event",
             )
-        })?;
-        let mut state = RoomState::from_create(&RawEvent {
-            kind: "m.room.create".into(),
-            state_key: Some("".into()),
-            sender: create.sender.as_str().into(),
-            event_id: None,
-            room_id: create.room_id.as_deref().map(Into::into),
-            origin_server_ts: None,
-            content: &create.content,
-            unsigned: None,
-        })?;
+        })??;
         if let Some(id) = &self.room_id {
             state.room_id = Some(parse_room_id(id)?);
         }
@@ -552,19 +532,10 @@ fn knock_ts(member: &Member) -> Option<u64> {
 /// The member a member event sets, on whichever path it was read; `None` for other events.
 fn member_of(event: &StateEvent<'_>) -> Option<Result<Member>> {
     match event {
-        StateEvent::Member(event) => Some(Ok(member_from_parts(
-            MemberParts {
-                state_key: event.state_key.as_deref().unwrap_or_default(),
-                sender: &event.sender,
-                event_id: event.event_id.as_deref(),
-                origin_server_ts: event.origin_server_ts,
-            },
-            &event.content,
-            || {
-                let unsigned = event.unsigned.as_ref()?;
-                unsigned.0.prev_membership().map(MembershipState::from)
-            },
-        ))),
+        StateEvent::Member(event) => Some(Ok(member_from_parts(event, &event.content, || {
+            let unsigned = event.unsigned.as_ref()?;
+            unsigned.0.prev_membership().map(MembershipState::from)
+        }))),
         StateEvent::Raw(event) if event.kind == "m.room.member" => Some(member_from_event(event)),
         StateEvent::Raw(_) => None,
     }
@@ -572,42 +543,29 @@ fn member_of(event: &StateEvent<'_>) -> Option<Result<Member>> {
 
 fn member_from_event(event: &RawEvent<'_>) -> Result<Member> {
     let content = MemberContent::parse(event.content)?;
-    let parts = MemberParts {
-        state_key: event.state_key.as_deref().unwrap_or_default(),
-        sender: &event.sender,
-        event_id: event.event_id.as_deref(),
-        origin_server_ts: event.origin_server_ts,
-    };
-    Ok(member_from_parts(parts, &content, || {
+    Ok(member_from_parts(event, &content, || {
         let unsigned = Unsigned::parse(event.unsigned);
         unsigned.prev_membership().map(MembershipState::from)
     }))
 }
 
-/// The envelope fields of a member event.
-struct MemberParts<'a> {
-    state_key: &'a str,
-    sender: &'a str,
-    event_id: Option<&'a str>,
-    origin_server_ts: Option<u64>,
-}
-
-/// A [`Member`] from its event's parts; `prev_membership` (from `unsigned`) is read only for
-/// non-joined members.
-fn member_from_parts(
-    event: MemberParts<'_>,
+/// A [`Member`] from its event's envelope and content; `prev_membership` (from `unsigned`) is
+/// read only for non-joined members.
+fn member_from_parts<C, U>(
+    event: &Event<'_, C, U>,
     content: &MemberContent<'_>,
     prev_membership: impl FnOnce() -> Option<MembershipState>,
 ) -> Member {
     let membership = content.membership();
-    let plain_self_event =
-        event.state_key == event.sender && content.reason.is_none() && !content.other_keys;
+    let plain_self_event = event.state_key.as_deref() == Some(event.sender.as_ref())
+        && content.reason.is_none()
+        && !content.other_keys;
     let owned = |text: &Option<Cow<'_, str>>| text.as_deref().map(str::to_owned);
     let details = (membership != MembershipState::Join).then(|| {
         let prev_membership = prev_membership();
         Box::new(MemberDetails {
-            sender: event.sender.to_owned(),
-            event_id: event.event_id.map(str::to_owned),
+            sender: event.sender.clone().into_owned(),
+            event_id: event.event_id.as_deref().map(str::to_owned),
             origin_server_ts: event.origin_server_ts,
             reason: owned(&content.reason),
             displayname: owned(&content.displayname),

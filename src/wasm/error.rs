@@ -24,9 +24,14 @@ pub fn invalid_input(message: impl Into<String>) -> JsValue {
 
 /// `JSON.stringify` of a JS value, or an `INVALID_INPUT` error (cycles, BigInt, undefined).
 pub fn stringify(value: &JsValue, what: &str) -> JsResult<String> {
+    stringify_js(value, what).map(String::from)
+}
+
+/// [`stringify`], leaving the text a JS string (to be read in chunks).
+pub fn stringify_js(value: &JsValue, what: &str) -> JsResult<js_sys::JsString> {
     js_sys::JSON::stringify(value)
         .ok()
-        .and_then(|s| s.as_string())
+        .filter(|s| s.is_string())
         .ok_or_else(|| invalid_input(format!("{what} cannot be converted to JSON")))
 }
 

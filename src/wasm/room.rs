@@ -6,7 +6,9 @@ use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
 use super::{
-    error::{optional_string_arg, string_arg, stringify, to_js as error_to_js, JsResult},
+    error::{
+        optional_string_arg, string_arg, stringify, stringify_js, to_js as error_to_js, JsResult,
+    },
     input::{BytesSource, StringSource},
     types::{context_from_js, level_number, to_js, JsDecision, JsKnockRequest},
 };
@@ -88,11 +90,7 @@ impl Room {
                 "events must be an array of state events",
             ));
         }
-        let text = js_sys::JSON::stringify(&events)
-            .ok()
-            .filter(|t| t.is_string())
-            .ok_or_else(|| super::error::invalid_input("events cannot be converted to JSON"))?;
-        Self::from_source(StringSource::new(text))
+        Self::from_source(StringSource::new(stringify_js(&events, "events")?))
     }
 
     /// The same as {@link Room.fromStateEvents}, from the JSON text of that array (no JS
@@ -139,7 +137,10 @@ impl Room {
         let member = (event.kind() == "m.room.member")
             .then(|| event.state_key())
             .flatten();
-        let old = member.and_then(|user| self.inner.knock_request(user).map(|(i, _)| i));
+        // The user's place in the cached queue, if there is a cache to patch.
+        let old = member
+            .filter(|_| self.queue.borrow().is_some())
+            .and_then(|user| self.inner.knock_request(user).map(|(i, _)| i));
         let ignored = self.inner.apply(&event).map_err(error_to_js)?;
         if let (None, Some(user)) = (ignored, member) {
             self.patch_queue(user, old)?;

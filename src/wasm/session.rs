@@ -559,7 +559,8 @@ impl KnockSession {
                 room_id: Option<String>,
             }
             let room_id = crate::core::event::parse_json::<crate::core::event::Obj<Body>>(&text)
-                .map_or(None, |body| body.0.room_id);
+                .ok()
+                .and_then(|body| body.0.room_id);
             if let (Some(Action::Knock), Some(room), Some(id)) =
                 (action, field("room"), room_id.as_deref())
             {
