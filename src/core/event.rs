@@ -5,138 +5,110 @@ use std::borrow::Cow;
 
 use ruma_events::room::member::MembershipState;
 use serde::{de, Deserialize, Deserializer};
-use serde_json::value::RawValue;
 
-use super::error::{Error, ErrorCode, Result};
+use super::{
+    error::{Error, ErrorCode, Result},
+    json::{self, Loose, Raw},
+};
 
-/// `T` read only from a JSON object: derived `Deserialize` impls also accept an array and read
-/// it by position, which would let `["m.room.member", …]` pass as an event.
-#[derive(Debug, Default)]
-pub struct Obj<T>(pub T);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        map_only(d).map(Obj)
-    }
-}
-
-/// Deserializes `T` from a JSON object only (for `deserialize_with`).
-pub fn map_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> std::result::Result<T, D::Error> {
-    struct Visitor<T>(std::marker::PhantomData<T>);
-    impl<'de, T: Deserialize<'de>> de::Visitor<'de> for Visitor<T> {
-        type Value = T;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> std::result::Result<T, A::Error> {
-            T::deserialize(de::value::MapAccessDeserializer::new(map))
-        }
-    }
-    d.deserialize_map(Visitor(std::marker::PhantomData))
-}
-
-/// A client-format event: the envelope fields, with `content` and `unsigned` read as `C` and
-/// `U` (raw, or parsed in the same pass).
-#[derive(Clone, Debug, Deserialize)]
-pub struct Event<'a, C, U> {
+/// A client-format event: the envelope fields the rules and views need, with `content` and
+/// `unsigned` kept raw until a handler needs them.
+#[derive(Clone, Debug)]
+pub struct RawEvent<'a> {
     /// Event type.
-    #[serde(rename = "type", borrow)]
     pub kind: Cow<'a, str>,
     /// State key; `None` for non-state events.
-    #[serde(default, borrow)]
     pub state_key: Option<Cow<'a, str>>,
     /// Sender user ID.
-    #[serde(borrow)]
     pub sender: Cow<'a, str>,
     /// Event ID, when present (and a string).
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
     pub event_id: Option<Cow<'a, str>>,
     /// Room ID, when present (the state API has it, sync blocks do not).
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
     pub room_id: Option<Cow<'a, str>>,
     /// Timestamp, when present and an integer in 0..=2^53−1 (Canonical JSON's range).
-    #[serde(default, deserialize_with = "timestamp")]
     pub origin_server_ts: Option<u64>,
     /// Content.
-    pub content: C,
-    /// `unsigned`, when present.
-    #[serde(default = "Option::default")]
-    pub unsigned: Option<U>,
+    pub content: Raw<'a>,
+    /// `unsigned`, when present and not `null`.
+    pub unsigned: Option<Raw<'a>>,
 }
-
-/// One event; `content` and `unsigned` stay raw until a handler needs them.
-pub type RawEvent<'a> = Event<'a, &'a RawValue, &'a RawValue>;
-
-/// A member event read in one pass, content and `unsigned` included: the fast path for the
-/// bulk of a room's state (no raw capture of `content` and second parse). Whatever it does
-/// not accept is read again as a [`RawEvent`], which decides; when it accepts, it reads
-/// exactly what `RawEvent` plus [`MemberContent::parse`] and [`Unsigned::parse`] would.
-pub type MemberEvent<'a> = Event<'a, MemberContent<'a>, Obj<Unsigned<'a>>>;
 
 impl<'a> RawEvent<'a> {
     /// Parses one event from JSON text.
     pub fn from_json(text: &'a str) -> Result<Self> {
-        parse_json::<Obj<Self>>(text)
-            .map(|o| o.0)
-            .map_err(|e| json_error(&e, "event"))
+        json::read_str(text, Self::read).map_err(|e| json_error(&e, "event"))
+    }
+
+    /// Reads one event object. `type`, `sender` and `content` are required, `state_key` must
+    /// be a string or `null`, the other fields are lenient; a known field given twice is
+    /// refused, unknown fields are skipped.
+    pub fn read(de: &mut json::Deserializer<'a>) -> json::Result<Self> {
+        let mut kind = None;
+        let mut state_key = None;
+        let mut sender = None;
+        let mut event_id = None;
+        let mut room_id = None;
+        let mut origin_server_ts = None;
+        let mut content = None;
+        let mut unsigned = None;
+        de.object("an event (a JSON object)", |de, key| {
+            match key {
+                "type" => once(&mut kind, "type", || de.str("the event type (a string)"))?,
+                "state_key" => once(&mut state_key, "state_key", || {
+                    de.opt_str("a state key (a string)")
+                })?,
+                "sender" => once(&mut sender, "sender", || de.str("the sender (a string)"))?,
+                "event_id" => once(&mut event_id, "event_id", || loose_str(de))?,
+                "room_id" => once(&mut room_id, "room_id", || loose_str(de))?,
+                "origin_server_ts" => once(&mut origin_server_ts, "origin_server_ts", || {
+                    Ok(match de.loose()? {
+                        Loose::UInt(ts) if ts <= MAX_SAFE_INTEGER => Some(ts),
+                        _ => None,
+                    })
+                })?,
+                "content" => once(&mut content, "content", || de.raw_value())?,
+                "unsigned" => once(&mut unsigned, "unsigned", || de.opt_raw())?,
+                _ => de.skip()?,
+            }
+            Ok(())
+        })?;
+        Ok(Self {
+            kind: kind.ok_or_else(|| json::missing("type"))?,
+            state_key: state_key.flatten(),
+            sender: sender.ok_or_else(|| json::missing("sender"))?,
+            event_id: event_id.flatten(),
+            room_id: room_id.flatten(),
+            origin_server_ts: origin_server_ts.flatten(),
+            content: content.ok_or_else(|| json::missing("content"))?,
+            unsigned: unsigned.flatten(),
+        })
     }
 }
 
-/// One event of a state array: a member event read on the fast path, or any event raw.
-#[derive(Debug)]
-pub enum StateEvent<'a> {
-    /// `m.room.member`, fully read.
-    Member(MemberEvent<'a>),
-    /// Any other event (or a member event the fast path did not accept).
-    Raw(RawEvent<'a>),
+/// Reads a field into its empty slot; a second occurrence is refused before its value is read.
+fn once<T>(
+    slot: &mut Option<T>,
+    name: &'static str,
+    read: impl FnOnce() -> json::Result<T>,
+) -> json::Result<()> {
+    if slot.is_some() {
+        return Err(json::duplicate(name));
+    }
+    *slot = Some(read()?);
+    Ok(())
 }
 
-impl<'a> StateEvent<'a> {
-    /// Parses one event: a member event on the fast path, anything else raw.
-    pub fn from_json(text: &'a str) -> Result<Self> {
-        match parse_json::<Obj<MemberEvent<'a>>>(text).map(|o| Self::from_member(o.0)) {
-            Ok(Some(event)) => Ok(event),
-            _ => RawEvent::from_json(text).map(Self::Raw),
-        }
-    }
-
-    /// A fast-path read taken as a member event; `None` when its type is not `m.room.member`
-    /// (a custom event whose content happens to carry `membership`), so it is read raw.
-    pub fn from_member(event: MemberEvent<'a>) -> Option<Self> {
-        (event.kind == "m.room.member").then_some(Self::Member(event))
-    }
-
-    /// Event type.
-    pub fn kind(&self) -> &str {
-        match self {
-            Self::Member(e) => &e.kind,
-            Self::Raw(e) => &e.kind,
-        }
-    }
-
-    /// State key.
-    pub fn state_key(&self) -> Option<&str> {
-        match self {
-            Self::Member(e) => e.state_key.as_deref(),
-            Self::Raw(e) => e.state_key.as_deref(),
-        }
-    }
-
-    /// Room ID, when present.
-    pub fn room_id(&self) -> Option<&str> {
-        match self {
-            Self::Member(e) => e.room_id.as_deref(),
-            Self::Raw(e) => e.room_id.as_deref(),
-        }
-    }
+/// A lenient string field's value: the string, or `None` for any other value.
+fn loose_str<'a>(de: &mut json::Deserializer<'a>) -> json::Result<Option<Cow<'a, str>>> {
+    Ok(match de.loose()? {
+        Loose::Str(s) => Some(s),
+        _ => None,
+    })
 }
 
-/// Parses JSON text. Every parse in the crate reads bytes, so serde_json's parser is compiled
-/// once (for its slice reader) rather than once more for its `&str` reader.
-pub fn parse_json<'a, T: Deserialize<'a>>(text: &'a str) -> serde_json::Result<T> {
-    serde_json::from_slice(text.as_bytes())
+/// Parses JSON text with the crate's reader ([`json`]).
+pub fn parse_json<'a, T: Deserialize<'a>>(text: &'a str) -> json::Result<T> {
+    json::from_str(text)
 }
 
 /// UTF-8 bytes as text, or `INVALID_JSON`.
@@ -147,18 +119,23 @@ pub fn utf8(bytes: &[u8]) -> Result<&str> {
 
 /// Parses a JSON array of events.
 pub fn events_from_json(text: &str) -> Result<Vec<RawEvent<'_>>> {
-    let events: Vec<Obj<RawEvent<'_>>> =
-        parse_json(text).map_err(|e| json_error(&e, "array of state events"))?;
-    Ok(events.into_iter().map(|o| o.0).collect())
+    json::read_str(text, |de| {
+        let mut events = vec![];
+        de.array("an array of state events", |de| {
+            events.push(RawEvent::read(de)?);
+            Ok(())
+        })?;
+        Ok(events)
+    })
+    .map_err(|e| json_error(&e, "array of state events"))
 }
 
-/// Maps a serde_json error to our codes: syntax errors are `INVALID_JSON`, shape errors
+/// Maps a reading error to our codes: syntax errors are `INVALID_JSON`, shape errors
 /// `INVALID_EVENT`.
-pub fn json_error(e: &serde_json::Error, what: &str) -> Error {
-    use serde_json::error::Category;
-    let code = match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ErrorCode::InvalidJson,
-        Category::Data => ErrorCode::InvalidEvent,
+pub fn json_error(e: &json::Error, what: &str) -> Error {
+    let code = match e.category() {
+        json::Category::Syntax | json::Category::Eof => ErrorCode::InvalidJson,
+        json::Category::Data => ErrorCode::InvalidEvent,
     };
     Error::new(code, format!("not a valid {what}: {e}"))
 }
@@ -179,53 +156,40 @@ pub struct MemberContent<'a> {
     pub other_keys: bool,
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for MemberContent<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct Fields<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> de::Visitor<'de> for Fields<'a> {
-            type Value = MemberContent<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("m.room.member content")
-            }
-            fn visit_map<A: de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                let mut content = MemberContent {
-                    membership: Cow::Borrowed(""),
-                    reason: None,
-                    displayname: None,
-                    avatar_url: None,
-                    other_keys: false,
-                };
-                let mut membership = None;
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    match key.as_ref() {
-                        "membership" => membership = Some(map.next_value::<Cow<'de, str>>()?),
-                        "reason" => content.reason = map.next_value::<LenientCow<'de>>()?.0,
-                        "displayname" => {
-                            content.displayname = map.next_value::<LenientCow<'de>>()?.0
-                        }
-                        "avatar_url" => content.avatar_url = map.next_value::<LenientCow<'de>>()?.0,
-                        _ => {
-                            content.other_keys = true;
-                            map.next_value::<de::IgnoredAny>()?;
-                        }
-                    }
+impl<'a> MemberContent<'a> {
+    /// Reads member content: `membership` must be a string (the last one given counts), the
+    /// display fields are lenient.
+    pub fn read(de: &mut json::Deserializer<'a>) -> json::Result<Self> {
+        let mut membership = None;
+        let mut content = MemberContent {
+            membership: Cow::Borrowed(""),
+            reason: None,
+            displayname: None,
+            avatar_url: None,
+            other_keys: false,
+        };
+        de.object("m.room.member content", |de, key| {
+            match key {
+                "membership" => membership = Some(de.str("a membership (a string)")?),
+                "reason" => content.reason = loose_str(de)?,
+                "displayname" => content.displayname = loose_str(de)?,
+                "avatar_url" => content.avatar_url = loose_str(de)?,
+                _ => {
+                    content.other_keys = true;
+                    de.skip()?;
                 }
-                content.membership =
-                    membership.ok_or_else(|| de::Error::missing_field("membership"))?;
-                Ok(content)
             }
-        }
-        deserializer.deserialize_map(Fields(std::marker::PhantomData))
+            Ok(())
+        })?;
+        content.membership = membership.ok_or_else(|| json::missing("membership"))?;
+        Ok(content)
     }
 }
 
 impl MemberContent<'_> {
     /// Parses member content.
-    pub fn parse(content: &RawValue) -> Result<MemberContent<'_>> {
-        parse_json(content.get()).map_err(|e| {
+    pub fn parse(content: Raw<'_>) -> Result<MemberContent<'_>> {
+        json::read_str(content.get(), MemberContent::read).map_err(|e| {
             Error::new(
                 ErrorCode::InvalidEvent,
                 format!("invalid m.room.member content: {e}"),
@@ -240,40 +204,47 @@ impl MemberContent<'_> {
 }
 
 /// `unsigned.prev_content.membership`, where a server gives it.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Unsigned<'a> {
-    /// The previous content.
-    #[serde(default, borrow)]
-    prev_content: Option<Obj<PrevContent<'a>>>,
-}
-
-/// The part of `unsigned.prev_content` we read.
-#[derive(Debug, Default, Deserialize)]
-struct PrevContent<'a> {
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    membership: Option<Cow<'a, str>>,
+    /// `prev_content.membership`, when a string.
+    prev_membership: Option<Cow<'a, str>>,
 }
 
 impl<'a> Unsigned<'a> {
-    /// Parses `unsigned` leniently (it is informational).
-    pub fn parse(raw: Option<&'a RawValue>) -> Self {
-        raw.and_then(|raw| parse_json::<Obj<Self>>(raw.get()).ok())
-            .map(|o| o.0)
+    /// Parses `unsigned` leniently (it is informational): anything unexpected (not an object,
+    /// `prev_content` given twice or not an object, `membership` given twice) reads as nothing.
+    pub fn parse(raw: Option<Raw<'a>>) -> Self {
+        raw.and_then(|raw| json::read_str(raw.get(), Self::read).ok())
             .unwrap_or_default()
+    }
+
+    fn read(de: &mut json::Deserializer<'a>) -> json::Result<Self> {
+        let mut prev_content = None;
+        de.object("unsigned", |de, key| {
+            if key != "prev_content" {
+                return de.skip();
+            }
+            once(&mut prev_content, "prev_content", || {
+                if de.null()? {
+                    return Ok(None);
+                }
+                let mut membership = None;
+                de.object("prev_content", |de, key| match key {
+                    "membership" => once(&mut membership, "membership", || loose_str(de)),
+                    _ => de.skip(),
+                })?;
+                Ok(membership.flatten())
+            })
+        })?;
+        Ok(Self {
+            prev_membership: prev_content.flatten(),
+        })
     }
 
     /// The previous membership, when given as a string.
     pub fn prev_membership(&self) -> Option<&str> {
-        self.prev_content.as_ref()?.0.membership.as_deref()
+        self.prev_membership.as_deref()
     }
-}
-
-/// A JSON value as a lenient field sees it: a string, a non-negative integer, or anything
-/// else (not kept).
-enum Loose<'a> {
-    Str(Cow<'a, str>),
-    UInt(u64),
-    Other,
 }
 
 /// Accepts any JSON value without buffering it (unlike an untagged enum).
@@ -358,22 +329,5 @@ pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Optio
     })
 }
 
-/// A lenient string, borrowed from the input when it has no escapes.
-struct LenientCow<'a>(Option<Cow<'a, str>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for LenientCow<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        Ok(Self(lenient_str(d)?))
-    }
-}
-
 /// Largest integer JSON (and a JS number) holds exactly.
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-
-/// A timestamp, or `None` when it is not an integer in Canonical JSON's range.
-fn timestamp<'de, D>(deserializer: D) -> std::result::Result<Option<u64>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    Ok(lenient_u64(deserializer)?.filter(|ts| *ts <= MAX_SAFE_INTEGER))
-}

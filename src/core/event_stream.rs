@@ -2,11 +2,10 @@
 //! [`Source`]: a large state array is never whole in memory (in wasm, linear memory never
 //! shrinks, so a 40 MB text would stay allocated for the page's life).
 
-use serde_json::Deserializer;
-
 use super::{
     error::{Error, ErrorCode, Result},
-    event::{json_error, MemberEvent, Obj, RawEvent, StateEvent},
+    event::{json_error, RawEvent},
+    json,
 };
 
 /// Supplies the input's bytes in order.
@@ -43,12 +42,28 @@ impl Source for SliceSource<'_> {
 /// Window size: large enough that refills are rare, small next to a big room's text.
 pub const WINDOW: usize = 256 * 1024;
 
+/// Where the reader is in the array.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// The opening `[`.
+    Open,
+    /// The first element or `]`.
+    FirstOrClose,
+    /// An element.
+    Element,
+    /// `,` or `]` after an element.
+    CommaOrClose,
+    /// Nothing but whitespace after the `]`.
+    End,
+}
+
 /// Calls `each(index, event)` for every element of the JSON array the source holds, in order.
-/// An element cut by the window's end is carried over and read again after a refill; the
-/// window doubles only for an element larger than itself.
+/// The window is checked as UTF-8 once per refill and read as text; an element cut by the
+/// window's end is carried over and read again after a refill; the window doubles only for an
+/// element larger than itself.
 pub fn for_each_event<S: Source>(
     source: S,
-    mut each: impl FnMut(usize, StateEvent<'_>) -> Result<()>,
+    mut each: impl FnMut(usize, RawEvent<'_>) -> Result<()>,
 ) -> Result<()> {
     let mut window = Window {
         source,
@@ -57,38 +72,108 @@ pub fn for_each_event<S: Source>(
         end: 0,
         exhausted: false,
     };
-    if window.next_byte()? != Some(b'[') {
-        // Not an array: valid JSON of another type is the wrong shape, anything else bad JSON.
-        while window.refill() {}
-        let rest = window.buf.get(window.pos..window.end).unwrap_or_default();
-        return Err(
-            match serde_json::from_slice::<serde::de::IgnoredAny>(rest) {
-                Ok(_) => Error::new(
-                    ErrorCode::InvalidEvent,
-                    "not a valid array of state events: the JSON is not an array",
-                ),
-                Err(_) => syntax("expected a JSON array of state events"),
-            },
-        );
-    }
-    window.pos += 1;
-    if window.next_byte()? == Some(b']') {
-        window.pos += 1;
-        return window.finish();
-    }
+    let mut expect = Expect::Open;
     let mut index = 0;
     loop {
-        window.element(index, &mut each)?;
-        index += 1;
-        match window.next_byte()? {
-            Some(b',') => window.pos += 1,
-            Some(b']') => {
-                window.pos += 1;
-                return window.finish();
+        let more = window.refill();
+        let (text, utf8_error) = window.text();
+        let mut pos = window.pos;
+        let stopped = read_window(text, &mut pos, &mut expect, &mut index, &mut each);
+        window.pos = pos;
+        match stopped? {
+            // Only whitespace may follow the array, up to the end of the input.
+            Stop::Done if !more && utf8_error.is_none() => return Ok(()),
+            Stop::Done | Stop::NeedMore if utf8_error.is_none() && more => {}
+            Stop::Done | Stop::NeedMore => {
+                return Err(match (utf8_error, expect) {
+                    (Some(at), _) => syntax(&format!("not UTF-8 text (at byte {at})")),
+                    (None, Expect::Open) => syntax("expected a JSON array of state events"),
+                    (None, Expect::Element) => {
+                        syntax(&format!("the input ends inside state event {index}"))
+                    }
+                    (None, _) => syntax("the array of state events is not closed"),
+                })
             }
-            Some(_) => return Err(syntax(&format!("expected , or ] after event {index}"))),
-            None => return Err(syntax("the array of state events is not closed")),
+            Stop::NotAnArray => return Err(not_an_array(window)),
         }
+    }
+}
+
+/// Why [`read_window`] stopped.
+enum Stop {
+    /// The array was read; only whitespace followed, up to the window's end.
+    Done,
+    /// The window ends before what comes next does.
+    NeedMore,
+    /// The input does not start with `[`.
+    NotAnArray,
+}
+
+/// Reads from `text[*pos..]` as far as it goes: array punctuation and whole elements.
+fn read_window(
+    text: &str,
+    pos: &mut usize,
+    expect: &mut Expect,
+    index: &mut usize,
+    each: &mut impl FnMut(usize, RawEvent<'_>) -> Result<()>,
+) -> Result<Stop> {
+    loop {
+        let unread = text.get(*pos..).unwrap_or_default();
+        let Some(skip) = unread.bytes().position(|b| !is_json_whitespace(b)) else {
+            *pos = text.len();
+            return Ok(if *expect == Expect::End {
+                Stop::Done
+            } else {
+                Stop::NeedMore
+            });
+        };
+        *pos += skip;
+        let next = unread.as_bytes().get(skip).copied();
+        *expect = match (*expect, next) {
+            (Expect::Open, Some(b'[')) => Expect::FirstOrClose,
+            (Expect::Open, _) => return Ok(Stop::NotAnArray),
+            (Expect::FirstOrClose | Expect::CommaOrClose, Some(b']')) => Expect::End,
+            (Expect::CommaOrClose, Some(b',')) => Expect::Element,
+            (Expect::CommaOrClose, _) => {
+                return Err(syntax(&format!("expected , or ] after event {index}")))
+            }
+            (Expect::End, _) => return Err(syntax("trailing characters after the array")),
+            (Expect::FirstOrClose | Expect::Element, _) => {
+                let rest = text.get(*pos..).unwrap_or_default();
+                match json::read_prefix(rest, RawEvent::read) {
+                    Ok((event, read)) => {
+                        each(*index, event)?;
+                        *index += 1;
+                        *pos += read;
+                        *expect = Expect::CommaOrClose;
+                        continue;
+                    }
+                    Err(e) if e.is_eof() => return Ok(Stop::NeedMore),
+                    Err(e) => return Err(json_error(&e, &format!("state event {index}"))),
+                }
+            }
+        };
+        *pos += 1;
+    }
+}
+
+/// The error for input that does not start with `[`: valid JSON of another type is the wrong
+/// shape, anything else bad JSON. Reads the rest of the input to tell which.
+fn not_an_array<S: Source>(mut window: Window<S>) -> Error {
+    while window.refill() {}
+    match window.text() {
+        (text, None)
+            if json::from_str::<serde::de::IgnoredAny>(
+                text.get(window.pos..).unwrap_or_default(),
+            )
+            .is_ok() =>
+        {
+            Error::new(
+                ErrorCode::InvalidEvent,
+                "not a valid array of state events: the JSON is not an array",
+            )
+        }
+        _ => syntax("expected a JSON array of state events"),
     }
 }
 
@@ -96,28 +181,6 @@ pub fn for_each_event<S: Source>(
 /// `u8::is_ascii_whitespace`).
 fn is_json_whitespace(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
-}
-
-/// Reads the event at the start of `unread` and how many bytes it took: member events on the
-/// one-pass fast path, anything else (or anything it refuses) as a raw event. `None` when
-/// `unread` holds no value yet.
-fn read_element(unread: &[u8]) -> serde_json::Result<Option<(StateEvent<'_>, usize)>> {
-    let mut members = Deserializer::from_slice(unread).into_iter::<Obj<MemberEvent<'_>>>();
-    match members.next() {
-        Some(Ok(Obj(event))) => {
-            if let Some(event) = StateEvent::from_member(event) {
-                return Ok(Some((event, members.byte_offset())));
-            }
-        }
-        Some(Err(e)) if e.is_eof() => return Err(e),
-        _ => {}
-    }
-    let mut events = Deserializer::from_slice(unread).into_iter::<Obj<RawEvent<'_>>>();
-    match events.next() {
-        Some(Ok(Obj(event))) => Ok(Some((StateEvent::Raw(event), events.byte_offset()))),
-        Some(Err(e)) => Err(e),
-        None => Ok(None),
-    }
 }
 
 fn syntax(message: &str) -> Error {
@@ -158,58 +221,19 @@ impl<S: Source> Window<S> {
         n > 0
     }
 
-    /// The next byte that is not whitespace, without consuming it.
-    fn next_byte(&mut self) -> Result<Option<u8>> {
-        loop {
-            let unread = self.buf.get(self.pos..self.end).unwrap_or_default();
-            match unread.iter().position(|b| !is_json_whitespace(*b)) {
-                Some(skip) => {
-                    self.pos += skip;
-                    return Ok(unread.get(skip).copied());
-                }
-                None => {
-                    self.pos = self.end;
-                    if !self.refill() {
-                        return Ok(None);
-                    }
-                }
+    /// The window's bytes as text, up to the first that are not UTF-8, and where those are
+    /// when they are certainly not (a character cut by the window's end is not an error
+    /// until the input ends).
+    fn text(&self) -> (&str, Option<usize>) {
+        let bytes = self.buf.get(..self.end).unwrap_or_default();
+        match std::str::from_utf8(bytes) {
+            Ok(text) => (text, None),
+            Err(e) => {
+                let valid = bytes.get(..e.valid_up_to()).unwrap_or_default();
+                let text = std::str::from_utf8(valid).unwrap_or_default();
+                let bad = (e.error_len().is_some() || self.exhausted).then_some(e.valid_up_to());
+                (text, bad)
             }
-        }
-    }
-
-    /// Reads one element (an event object) and hands it to `each`.
-    fn element(
-        &mut self,
-        index: usize,
-        each: &mut impl FnMut(usize, StateEvent<'_>) -> Result<()>,
-    ) -> Result<()> {
-        loop {
-            let unread = self.buf.get(self.pos..self.end).unwrap_or_default();
-            match read_element(unread) {
-                Ok(Some((event, read))) => {
-                    each(index, event)?;
-                    self.pos += read;
-                    return Ok(());
-                }
-                Err(e) if !e.is_eof() => {
-                    return Err(json_error(&e, &format!("state event {index}")));
-                }
-                // Nothing yet, or an element cut off by the window's end: read more.
-                Ok(None) | Err(_) => {}
-            }
-            if !self.refill() {
-                return Err(syntax(&format!(
-                    "the input ends inside state event {index}"
-                )));
-            }
-        }
-    }
-
-    /// Only whitespace may follow the array.
-    fn finish(&mut self) -> Result<()> {
-        match self.next_byte()? {
-            None => Ok(()),
-            Some(_) => Err(syntax("trailing characters after the array")),
         }
     }
 }
@@ -234,12 +258,8 @@ mod tests {
     fn kinds(text: &str, step: usize) -> Result<Vec<String>> {
         let mut out = vec![];
         for_each_event(Trickle(text.as_bytes(), step), |i, e| {
-            let path = if matches!(e, StateEvent::Member(_)) {
-                "fast"
-            } else {
-                "raw"
-            };
-            out.push(format!("{i}:{}:{path}", e.kind()));
+            let unsigned = e.unsigned.map_or("-", |u| u.get());
+            out.push(format!("{i}:{}:{unsigned}", e.kind));
             Ok(())
         })?;
         Ok(out)
@@ -254,7 +274,7 @@ mod tests {
         for step in [1, 2, 3, 7, 64, 1 << 20] {
             assert_eq!(
                 kinds(&text, step).unwrap(),
-                ["0:a:raw", "1:b:raw", "2:c:raw"],
+                ["0:a:-", "1:b:-", "2:c:-"],
                 "step {step}"
             );
         }
@@ -262,7 +282,43 @@ mod tests {
     }
 
     #[test]
-    fn member_events_take_the_fast_path_unless_it_refuses_them() {
+    fn a_window_cut_inside_a_number_reads_on() {
+        // serde_json took a cut after `-`, `1.` or `1e` for a bad number, not for more input.
+        let text = r#"[{"type":"a","state_key":"","sender":"@a:b","content":{"x":-1.5e-3,"y":[0,-0,12]}}]"#;
+        for step in 1..text.len() {
+            assert_eq!(kinds(text, step).unwrap(), ["0:a:-"], "step {step}");
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_refused_wherever_the_window_cuts() {
+        let event = r#"{"type":"a","state_key":"","sender":"@a:b","content":{"x":"é😀"}}"#;
+        let good = format!("[{event},{event}]");
+        for step in [1, 2, 3, 5, 1 << 20] {
+            assert_eq!(kinds(&good, step).unwrap(), ["0:a:-", "1:a:-"]);
+        }
+        let mut bad = good.clone().into_bytes();
+        let at = good.find('é').unwrap();
+        bad[at + 1] = b'x'; // é's second byte replaced: not UTF-8
+                            // A complete array, then a character cut off by the end of the input.
+        let mut cut = format!("{good} ").into_bytes();
+        cut.extend_from_slice(&[0xf0, 0x9f]);
+        for step in [1, 2, 3, 5, 1 << 20] {
+            for bytes in [&bad, &cut] {
+                let mut out = vec![];
+                let e = for_each_event(Trickle(bytes, step), |i, _| {
+                    out.push(i);
+                    Ok(())
+                })
+                .unwrap_err();
+                assert_eq!(e.code, ErrorCode::InvalidJson, "step {step}: {e:?}");
+                assert!(e.message.contains("not UTF-8"), "step {step}: {e:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn events_are_read_with_their_unsigned_raw() {
         let member = |extra: &str| {
             format!(
                 r#"{{"type":"m.room.member","state_key":"@a:b","sender":"@a:b",
@@ -272,20 +328,20 @@ mod tests {
         let text = format!(
             "[{},{},{},{}]",
             member(r#","unsigned":{"prev_content":{"membership":"knock"},"age":5}"#),
-            // `unsigned` that is not an object: lenient on the raw path only.
+            // `unsigned` is lenient: any value is kept raw, `null` is none.
             member(r#","unsigned":5"#),
-            // A non-member event with a member-like content is not taken as a member.
-            r#"{"type":"x.custom","state_key":"","sender":"@a:b","content":{"membership":"join"}}"#,
+            member(r#","unsigned":null"#),
+            // Content is checked by whoever reads it, not here.
             r#"{"type":"m.room.member","state_key":"@a:b","sender":"@a:b","content":{}}"#,
         );
         for step in [5, 1 << 20] {
             assert_eq!(
                 kinds(&text, step).unwrap(),
                 [
-                    "0:m.room.member:fast",
-                    "1:m.room.member:raw",
-                    "2:x.custom:raw",
-                    "3:m.room.member:raw"
+                    r#"0:m.room.member:{"prev_content":{"membership":"knock"},"age":5}"#,
+                    "1:m.room.member:5",
+                    "2:m.room.member:-",
+                    "3:m.room.member:-"
                 ]
             );
         }

@@ -5,9 +5,11 @@ use std::borrow::Cow;
 
 use ruma_common::{OwnedRoomId, RoomId};
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
-use super::event::{lenient_str, parse_json, Obj};
+use super::{
+    event::{lenient_str, parse_json},
+    json::Raw,
+};
 
 /// A join rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,15 +59,15 @@ pub enum JoinRules {
 impl JoinRules {
     /// Reads the content. In `allow`, entries that are not a valid `m.room_membership` rule
     /// are skipped, and an `allow` that is not an array counts as empty.
-    pub fn parse(content: &RawValue) -> Self {
+    pub fn parse(content: Raw<'_>) -> Self {
         #[derive(Deserialize)]
         struct Content<'a> {
             #[serde(default, borrow, deserialize_with = "present")]
             join_rule: Option<Option<Cow<'a, str>>>,
             #[serde(default, borrow)]
-            allow: Option<&'a RawValue>,
+            allow: Option<Raw<'a>>,
         }
-        let Ok(Obj(content)) = parse_json::<Obj<Content<'_>>>(content.get()) else {
+        let Ok(content) = parse_json::<Content<'_>>(content.get()) else {
             return Self::Malformed;
         };
         let rule = match content.join_rule {
@@ -94,7 +96,7 @@ fn present<'de, D: serde::Deserializer<'de>>(
 }
 
 /// The room IDs of the valid `m.room_membership` entries of an `allow` list.
-fn allowed_rooms(allow: &RawValue) -> Vec<OwnedRoomId> {
+fn allowed_rooms(allow: Raw<'_>) -> Vec<OwnedRoomId> {
     #[derive(Deserialize)]
     struct Entry<'a> {
         #[serde(rename = "type", default, borrow, deserialize_with = "lenient_str")]
@@ -102,11 +104,11 @@ fn allowed_rooms(allow: &RawValue) -> Vec<OwnedRoomId> {
         #[serde(default, borrow, deserialize_with = "lenient_str")]
         room_id: Option<Cow<'a, str>>,
     }
-    let entries: Vec<&RawValue> = parse_json(allow.get()).unwrap_or_default();
+    let entries: Vec<Raw<'_>> = parse_json(allow.get()).unwrap_or_default();
     entries
         .iter()
         .filter_map(|entry| {
-            let Obj(entry) = parse_json::<Obj<Entry<'_>>>(entry.get()).ok()?;
+            let entry = parse_json::<Entry<'_>>(entry.get()).ok()?;
             if entry.kind.as_deref() != Some("m.room_membership") {
                 return None;
             }

@@ -88,9 +88,7 @@ pub fn parse_error(
     body: &str,
     retry_after_header_s: Option<u64>,
 ) -> MatrixError {
-    let parsed: ErrorBody = super::event::parse_json::<super::event::Obj<ErrorBody>>(body)
-        .map(|o| o.0)
-        .unwrap_or_default();
+    let parsed: ErrorBody = super::event::parse_json::<ErrorBody>(body).unwrap_or_default();
     let errcode = parsed.errcode.unwrap_or_else(|| "M_UNKNOWN".to_owned());
     let error = parsed.error.unwrap_or_default();
     let retry_after_ms = parsed

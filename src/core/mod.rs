@@ -6,6 +6,7 @@ pub mod error;
 pub mod event;
 pub mod event_stream;
 pub mod join_rules;
+pub mod json;
 pub mod lifecycle;
 pub mod matrix_error;
 pub mod messages;

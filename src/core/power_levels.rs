@@ -12,10 +12,10 @@ use ruma_events::room::power_levels::{
     RoomPowerLevels, RoomPowerLevelsEventContent, RoomPowerLevelsSource, UserPowerLevel,
 };
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
-use serde_json::value::RawValue;
 
 use super::{
     error::{Error, ErrorCode, Result},
+    json,
     version::RoomVersion,
 };
 
@@ -39,17 +39,13 @@ impl PowerLevels {
     /// Parses and validates `content` of an `m.room.power_levels` event: every level (also in
     /// `events` and `notifications`) must be valid for the room version; the levels the rules
     /// use are kept.
-    pub fn parse(
-        content: &RawValue,
-        version: &RoomVersion,
-        creators: &[OwnedUserId],
-    ) -> Result<Self> {
+    pub fn parse(content: &str, version: &RoomVersion, creators: &[OwnedUserId]) -> Result<Self> {
         let mut levels = RoomPowerLevelsEventContent::new(version.rules());
         let seed = ContentSeed {
             version,
             levels: &mut levels,
         };
-        let mut deserializer = serde_json::Deserializer::from_slice(content.get().as_bytes());
+        let mut deserializer = json::Deserializer::new(content);
         seed.deserialize(&mut deserializer)
             .and_then(|()| deserializer.end())
             .map_err(|e| invalid(e.to_string()))?;
@@ -286,8 +282,7 @@ mod tests {
 
     fn parse(version: &str, json: &str) -> Result<PowerLevels> {
         let version = RoomVersion::parse(version).unwrap();
-        let raw = RawValue::from_string(json.to_owned()).unwrap();
-        PowerLevels::parse(&raw, &version, &[])
+        PowerLevels::parse(json, &version, &[])
     }
 
     #[test]

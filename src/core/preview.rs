@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::event::{lenient_string, parse_json, Obj, RawEvent};
+use super::event::{lenient_string, parse_json, RawEvent};
 
 /// What a client shows about a room it is not in.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -54,7 +54,7 @@ impl RoomPreview {
             if event.state_key.as_deref() != Some("") {
                 continue;
             }
-            let Ok(Obj(f)) = parse_json::<Obj<Fields>>(event.content.get()) else {
+            let Ok(f) = parse_json::<Fields>(event.content.get()) else {
                 continue;
             };
             match event.kind.as_ref() {

@@ -5,13 +5,13 @@ use std::{borrow::Cow, collections::HashMap};
 use ruma_common::{OwnedRoomId, OwnedUserId, RoomId, UserId};
 use ruma_events::room::{member::MembershipState, power_levels::UserPowerLevel};
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use super::{
     error::{Error, ErrorCode, Result},
-    event::{parse_json, Event, MemberContent, Obj, RawEvent, StateEvent, Unsigned},
+    event::{parse_json, MemberContent, RawEvent, Unsigned},
     event_stream::{for_each_event, SliceSource, Source},
     join_rules::{JoinRule, JoinRules},
+    json::Raw,
     power_levels::PowerLevels,
     version::RoomVersion,
 };
@@ -134,13 +134,13 @@ type QueueKey = (Option<u64>, String);
 #[derive(Deserialize)]
 struct CreateContent<'a> {
     #[serde(default, borrow)]
-    room_version: Option<&'a RawValue>,
+    room_version: Option<Raw<'a>>,
     #[serde(default, borrow)]
-    creator: Option<&'a RawValue>,
+    creator: Option<Raw<'a>>,
     #[serde(default, borrow)]
-    additional_creators: Option<&'a RawValue>,
+    additional_creators: Option<Raw<'a>>,
     #[serde(default, borrow, rename = "m.federate")]
-    federate: Option<&'a RawValue>,
+    federate: Option<Raw<'a>>,
 }
 
 /// One parsed state change, validated before anything is mutated.
@@ -171,10 +171,9 @@ impl RoomState {
     /// Starts a room from its `m.room.create` event alone.
     pub fn from_create(event: &RawEvent<'_>) -> Result<Self> {
         let invalid = |m: String| Error::new(ErrorCode::InvalidCreate, m);
-        let content: CreateContent<'_> = parse_json::<Obj<CreateContent<'_>>>(event.content.get())
-            .map(|o| o.0)
+        let content: CreateContent<'_> = parse_json::<CreateContent<'_>>(event.content.get())
             .map_err(|e| invalid(format!("m.room.create content: {e}")))?;
-        let string = |raw: &RawValue, what: &str| {
+        let string = |raw: Raw<'_>, what: &str| {
             parse_json::<Cow<'_, str>>(raw.get())
                 .map_err(|_| invalid(format!("{what} is {}, not a string", raw.get())))
         };
@@ -220,19 +219,16 @@ impl RoomState {
     }
 
     /// Parses and validates one state event without changing anything.
-    fn parse_change(&self, event: &StateEvent<'_>) -> Result<Change> {
-        let state_key = event.state_key().unwrap_or_default();
-        if let Some(member) = member_of(event) {
+    fn parse_change(&self, event: &RawEvent<'_>) -> Result<Change> {
+        let state_key = event.state_key.as_deref().unwrap_or_default();
+        if event.kind == "m.room.member" {
             let user = parse_user_id(state_key)?;
-            return Ok(Change::Member(user.into(), member?));
+            return Ok(Change::Member(user.into(), member_from_event(event)?));
         }
-        let StateEvent::Raw(event) = event else {
-            return Ok(Change::Other);
-        };
         Ok(match (event.kind.as_ref(), state_key) {
             ("m.room.join_rules", "") => Change::JoinRules(JoinRules::parse(event.content)),
             ("m.room.power_levels", "") => Change::PowerLevels(PowerLevels::parse(
-                event.content,
+                event.content.get(),
                 &self.version,
                 &self.creators,
             )?),
@@ -261,26 +257,20 @@ impl RoomState {
 
     /// Applies one more state event; on error nothing changes.
     pub fn apply_event(&mut self, event: &RawEvent<'_>) -> Result<Option<Ignored>> {
-        self.apply(&StateEvent::Raw(event.clone()))
-    }
-
-    /// [`Self::apply_event`] for an event read by [`StateEvent::from_json`] (member events
-    /// on the one-pass fast path).
-    pub fn apply(&mut self, event: &StateEvent<'_>) -> Result<Option<Ignored>> {
-        if event.state_key().is_none() {
+        if event.state_key.is_none() {
             return Ok(Some(Ignored::NotStateEvent));
         }
-        if let (Some(id), Some(ours)) = (event.room_id(), &self.room_id) {
+        if let (Some(id), Some(ours)) = (event.room_id.as_deref(), &self.room_id) {
             if id != ours.as_str() {
                 return Ok(Some(Ignored::OtherRoom));
             }
         }
-        if event.kind() == "m.room.create" {
+        if event.kind == "m.room.create" {
             return Ok(Some(Ignored::CreateEvent));
         }
         let change = self.parse_change(event)?;
         if self.room_id.is_none() {
-            if let Some(id) = event.room_id() {
+            if let Some(id) = event.room_id.as_deref() {
                 self.room_id = Some(parse_room_id(id)?);
             }
         }
@@ -438,22 +428,22 @@ struct Builder {
     /// Users seen knocking (some may have moved on since).
     knocks: Vec<String>,
     join_rules: Option<JoinRules>,
-    power_levels: Vec<Box<RawValue>>,
+    power_levels: Vec<String>,
     state_keys: usize,
 }
 
 impl Builder {
-    fn push(&mut self, index: usize, event: &StateEvent<'_>) -> Result<()> {
-        let Some(state_key) = event.state_key() else {
+    fn push(&mut self, index: usize, event: &RawEvent<'_>) -> Result<()> {
+        let Some(state_key) = event.state_key.as_deref() else {
             return Err(Error::new(
                 ErrorCode::InvalidEvent,
                 format!(
                     "event {index} ({}) has no state_key: not a state event",
-                    event.kind()
+                    event.kind
                 ),
             ));
         };
-        if let Some(id) = event.room_id() {
+        if let Some(id) = event.room_id.as_deref() {
             match &self.room_id {
                 Some(first) if first != id => {
                     return Err(Error::new(
@@ -465,23 +455,21 @@ impl Builder {
                 None => self.room_id = Some(id.to_owned()),
             }
         }
-        if let StateEvent::Raw(event) = event {
-            match (event.kind.as_ref(), state_key) {
-                ("m.room.create", "") => {
-                    self.create = Some(RoomState::from_create(event));
-                    return Ok(());
-                }
-                ("m.room.create", _) => return Ok(()),
-                ("m.room.join_rules", "") => {
-                    self.join_rules = Some(JoinRules::parse(event.content));
-                }
-                ("m.room.power_levels", "") => self.power_levels.push(event.content.to_owned()),
-                _ => {}
+        match (event.kind.as_ref(), state_key) {
+            ("m.room.create", "") => {
+                self.create = Some(RoomState::from_create(event));
+                return Ok(());
             }
+            ("m.room.create", _) => return Ok(()),
+            ("m.room.join_rules", "") => {
+                self.join_rules = Some(JoinRules::parse(event.content));
+            }
+            ("m.room.power_levels", "") => self.power_levels.push(event.content.get().to_owned()),
+            _ => {}
         }
-        if let Some(member) = member_of(event) {
+        if event.kind == "m.room.member" {
             let user: String = parse_user_id(state_key)?.into();
-            let member = member?;
+            let member = member_from_event(event)?;
             if member.membership == MembershipState::Knock {
                 self.knocks.push(user.clone());
             }
@@ -529,40 +517,18 @@ fn knock_ts(member: &Member) -> Option<u64> {
     member.details.as_ref().and_then(|d| d.origin_server_ts)
 }
 
-/// The member a member event sets, on whichever path it was read; `None` for other events.
-fn member_of(event: &StateEvent<'_>) -> Option<Result<Member>> {
-    match event {
-        StateEvent::Member(event) => Some(Ok(member_from_parts(event, &event.content, || {
-            let unsigned = event.unsigned.as_ref()?;
-            unsigned.0.prev_membership().map(MembershipState::from)
-        }))),
-        StateEvent::Raw(event) if event.kind == "m.room.member" => Some(member_from_event(event)),
-        StateEvent::Raw(_) => None,
-    }
-}
-
+/// The member a member event sets; `unsigned` (for the previous membership) is read only for
+/// members who are not joined.
 fn member_from_event(event: &RawEvent<'_>) -> Result<Member> {
     let content = MemberContent::parse(event.content)?;
-    Ok(member_from_parts(event, &content, || {
-        let unsigned = Unsigned::parse(event.unsigned);
-        unsigned.prev_membership().map(MembershipState::from)
-    }))
-}
-
-/// A [`Member`] from its event's envelope and content; `prev_membership` (from `unsigned`) is
-/// read only for non-joined members.
-fn member_from_parts<C, U>(
-    event: &Event<'_, C, U>,
-    content: &MemberContent<'_>,
-    prev_membership: impl FnOnce() -> Option<MembershipState>,
-) -> Member {
     let membership = content.membership();
     let plain_self_event = event.state_key.as_deref() == Some(event.sender.as_ref())
         && content.reason.is_none()
         && !content.other_keys;
     let owned = |text: &Option<Cow<'_, str>>| text.as_deref().map(str::to_owned);
     let details = (membership != MembershipState::Join).then(|| {
-        let prev_membership = prev_membership();
+        let unsigned = Unsigned::parse(event.unsigned);
+        let prev_membership = unsigned.prev_membership().map(MembershipState::from);
         Box::new(MemberDetails {
             sender: event.sender.clone().into_owned(),
             event_id: event.event_id.as_deref().map(str::to_owned),
@@ -574,11 +540,11 @@ fn member_from_parts<C, U>(
             other_keys: content.other_keys,
         })
     });
-    Member {
+    Ok(Member {
         membership,
         details,
         plain_self_event,
-    }
+    })
 }
 
 /// Parses a user ID (historical forms allowed, as servers accept them).

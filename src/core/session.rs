@@ -12,7 +12,7 @@ use ruma_events::room::member::MembershipState;
 use super::{
     decision::{Action, Decision},
     error::Result,
-    event::{MemberContent, Obj, RawEvent, Unsigned},
+    event::{MemberContent, RawEvent, Unsigned},
     lifecycle::{Change, ChangeKind, KnockStatus, MyKnock},
     preview::RoomPreview,
     request::{self, Request, RequestOptions},
@@ -73,9 +73,9 @@ impl Session {
     pub fn ingest_sync(&mut self, text: &str, now_ms: u64) -> Result<Vec<Change>> {
         let sync = SyncResponse::from_json(text)?;
         let mut changes = Vec::new();
-        for (room_id, Obj(joined)) in &sync.rooms.join {
+        for (room_id, joined) in &sync.rooms.join {
             let mut skipped = 0;
-            let state = joined.state_after.as_ref().map_or(&joined.state, |o| &o.0);
+            let state = joined.state_after.as_ref().unwrap_or(&joined.state);
             let mut events = parse_events(&state.events, &mut skipped);
             if joined.state_after.is_none() {
                 let timeline = parse_events(&joined.timeline.events, &mut skipped);
@@ -89,15 +89,15 @@ impl Session {
                 });
             }
         }
-        for (room_id, Obj(invited)) in &sync.rooms.invite {
+        for (room_id, invited) in &sync.rooms.invite {
             let events = parse_events(&invited.invite_state.events, &mut 0);
             self.ingest_invite(room_id, &events, now_ms, &mut changes);
         }
-        for (room_id, Obj(knocked)) in &sync.rooms.knock {
+        for (room_id, knocked) in &sync.rooms.knock {
             let events = parse_events(&knocked.knock_state.events, &mut 0);
             self.ingest_knock(room_id, &events, now_ms, &mut changes);
         }
-        for (room_id, Obj(left)) in &sync.rooms.leave {
+        for (room_id, left) in &sync.rooms.leave {
             let mut skipped = 0;
             let mut events = parse_events(&left.state.events, &mut skipped);
             events.extend(parse_events(&left.timeline.events, &mut skipped));

@@ -4,18 +4,18 @@
 use std::{borrow::Cow, fmt, marker::PhantomData};
 
 use serde::{de, Deserialize, Deserializer};
-use serde_json::value::RawValue;
 
 use super::{
     error::Result,
-    event::{json_error, map_only, parse_json, Obj, RawEvent},
+    event::{json_error, parse_json, RawEvent},
+    json::Raw,
 };
 
 /// A `/sync` response body.
 #[derive(Debug, Default, Deserialize)]
 pub struct SyncResponse<'a> {
     /// The rooms sections.
-    #[serde(default, borrow, deserialize_with = "map_only")]
+    #[serde(default, borrow)]
     pub rooms: Rooms<'a>,
 }
 
@@ -24,16 +24,16 @@ pub struct SyncResponse<'a> {
 pub struct Rooms<'a> {
     /// Joined rooms.
     #[serde(default, borrow)]
-    pub join: Keyed<'a, Obj<JoinedRoom<'a>>>,
+    pub join: Keyed<'a, JoinedRoom<'a>>,
     /// Rooms knocked on.
     #[serde(default, borrow)]
-    pub knock: Keyed<'a, Obj<KnockedRoom<'a>>>,
+    pub knock: Keyed<'a, KnockedRoom<'a>>,
     /// Rooms invited to.
     #[serde(default, borrow)]
-    pub invite: Keyed<'a, Obj<InvitedRoom<'a>>>,
+    pub invite: Keyed<'a, InvitedRoom<'a>>,
     /// Rooms left or banned from.
     #[serde(default, borrow)]
-    pub leave: Keyed<'a, Obj<LeftRoom<'a>>>,
+    pub leave: Keyed<'a, LeftRoom<'a>>,
 }
 
 /// A JSON object's entries sorted by key, the last of a repeated key winning: what a
@@ -108,7 +108,7 @@ fn sorted_last_of_each(keys: &[&str]) -> Vec<usize> {
 pub struct Events<'a> {
     /// The events, unparsed.
     #[serde(default, borrow)]
-    pub events: Vec<&'a RawValue>,
+    pub events: Vec<Raw<'a>>,
 }
 
 /// A timeline.
@@ -116,7 +116,7 @@ pub struct Events<'a> {
 pub struct Timeline<'a> {
     /// The events, unparsed.
     #[serde(default, borrow)]
-    pub events: Vec<&'a RawValue>,
+    pub events: Vec<Raw<'a>>,
     /// Whether events were left out (a gap).
     #[serde(default)]
     pub limited: bool,
@@ -126,13 +126,13 @@ pub struct Timeline<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct JoinedRoom<'a> {
     /// State before the timeline (or full state for a new room).
-    #[serde(default, borrow, deserialize_with = "map_only")]
+    #[serde(default, borrow)]
     pub state: Events<'a>,
     /// MSC4222 `state_after`: the state at the end of the timeline, replacing `state`.
     #[serde(default, borrow, alias = "org.matrix.msc4222.state_after")]
-    pub state_after: Option<Obj<Events<'a>>>,
+    pub state_after: Option<Events<'a>>,
     /// The timeline.
-    #[serde(default, borrow, deserialize_with = "map_only")]
+    #[serde(default, borrow)]
     pub timeline: Timeline<'a>,
 }
 
@@ -140,7 +140,7 @@ pub struct JoinedRoom<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct KnockedRoom<'a> {
     /// Stripped state (untrusted).
-    #[serde(default, borrow, deserialize_with = "map_only")]
+    #[serde(default, borrow)]
     pub knock_state: Events<'a>,
 }
 
@@ -148,7 +148,7 @@ pub struct KnockedRoom<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct InvitedRoom<'a> {
     /// Stripped state (untrusted).
-    #[serde(default, borrow, deserialize_with = "map_only")]
+    #[serde(default, borrow)]
     pub invite_state: Events<'a>,
 }
 
@@ -156,24 +156,22 @@ pub struct InvitedRoom<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct LeftRoom<'a> {
     /// State.
-    #[serde(default, borrow, deserialize_with = "map_only")]
+    #[serde(default, borrow)]
     pub state: Events<'a>,
     /// Timeline.
-    #[serde(default, borrow, deserialize_with = "map_only")]
+    #[serde(default, borrow)]
     pub timeline: Timeline<'a>,
 }
 
 impl<'a> SyncResponse<'a> {
     /// Parses a sync response; only the envelope must be well-formed.
     pub fn from_json(text: &'a str) -> Result<Self> {
-        parse_json::<Obj<Self>>(text)
-            .map(|o| o.0)
-            .map_err(|e| json_error(&e, "sync response"))
+        parse_json::<Self>(text).map_err(|e| json_error(&e, "sync response"))
     }
 }
 
 /// Parses raw events, keeping the ones that parse and counting the others.
-pub fn parse_events<'a>(raw: &[&'a RawValue], skipped: &mut usize) -> Vec<RawEvent<'a>> {
+pub fn parse_events<'a>(raw: &[Raw<'a>], skipped: &mut usize) -> Vec<RawEvent<'a>> {
     raw.iter()
         .filter_map(|r| {
             let event = RawEvent::from_json(r.get()).ok();

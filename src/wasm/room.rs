@@ -13,7 +13,7 @@ use super::{
     types::{context_from_js, level_number, to_js, JsDecision, JsKnockRequest},
 };
 use crate::core::{
-    event::StateEvent,
+    event::RawEvent,
     event_stream::Source,
     room::{parse_user_id, Ignored},
     Action, Context, RoomState,
@@ -133,15 +133,15 @@ impl Room {
                 ))
             }
         };
-        let event = StateEvent::from_json(&text).map_err(error_to_js)?;
-        let member = (event.kind() == "m.room.member")
-            .then(|| event.state_key())
+        let event = RawEvent::from_json(&text).map_err(error_to_js)?;
+        let member = (event.kind == "m.room.member")
+            .then_some(event.state_key.as_deref())
             .flatten();
         // The user's place in the cached queue, if there is a cache to patch.
         let old = member
             .filter(|_| self.queue.borrow().is_some())
             .and_then(|user| self.inner.knock_request(user).map(|(i, _)| i));
-        let ignored = self.inner.apply(&event).map_err(error_to_js)?;
+        let ignored = self.inner.apply_event(&event).map_err(error_to_js)?;
         if let (None, Some(user)) = (ignored, member) {
             self.patch_queue(user, old)?;
         }

@@ -558,9 +558,9 @@ impl KnockSession {
                 #[serde(default, deserialize_with = "crate::core::event::lenient_string")]
                 room_id: Option<String>,
             }
-            let room_id = crate::core::event::parse_json::<crate::core::event::Obj<Body>>(&text)
+            let room_id = crate::core::event::parse_json::<Body>(&text)
                 .ok()
-                .and_then(|body| body.0.room_id);
+                .and_then(|body| body.room_id);
             if let (Some(Action::Knock), Some(room), Some(id)) =
                 (action, field("room"), room_id.as_deref())
             {

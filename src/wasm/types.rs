@@ -109,13 +109,32 @@ impl From<&UserPowerLevel> for JsLevel {
     }
 }
 
+/// What [`JsLevel`] serialises an infinite level as; [`JsFormatter`] writes it as `1e999`.
+const INFINITE_LEVEL: i128 = i128::MAX;
+
 impl Serialize for JsLevel {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.0 {
             Some(level) => serializer.serialize_i64(level),
-            None => serde_json::value::RawValue::from_string("1e999".to_owned())
-                .map_err(serde::ser::Error::custom)?
-                .serialize(serializer),
+            None => serializer.serialize_i128(INFINITE_LEVEL),
+        }
+    }
+}
+
+/// serde_json's compact output, except that [`INFINITE_LEVEL`] is written as `1e999` (JSON has
+/// no infinity; a non-finite float would be written as `null`).
+struct JsFormatter;
+
+impl serde_json::ser::Formatter for JsFormatter {
+    fn write_i128<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: i128,
+    ) -> std::io::Result<()> {
+        if value == INFINITE_LEVEL {
+            writer.write_all(b"1e999")
+        } else {
+            serde_json::ser::CompactFormatter.write_i128(writer, value)
         }
     }
 }
@@ -230,6 +249,11 @@ pub fn context_from_js(value: &JsValue) -> JsResult<Context> {
 /// A value as a plain JS object: serialized to JSON in wasm and parsed once by `JSON.parse`,
 /// which is far cheaper than building objects property by property across the boundary.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
-    let json = serde_json::to_string(value).map_err(|e| invalid_input(e.to_string()))?;
+    let mut json = Vec::with_capacity(128);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut json, JsFormatter);
+    value
+        .serialize(&mut serializer)
+        .map_err(|e| invalid_input(e.to_string()))?;
+    let json = String::from_utf8(json).map_err(|e| invalid_input(e.to_string()))?;
     js_sys::JSON::parse(&json)
 }
