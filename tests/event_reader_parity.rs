@@ -108,7 +108,10 @@ struct Rng(u64);
 
 impl Rng {
     fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 33) % n as u64) as usize
     }
 
@@ -230,7 +233,10 @@ fn events_read_as_the_derived_reader_did() {
             _ => panic!("case {case}: {text}\nold: {old:?}\nnew: {new:?}"),
         }
     }
-    assert!(accepted > 5_000 && refused > 5_000, "{accepted} / {refused}");
+    assert!(
+        accepted > 5_000 && refused > 5_000,
+        "{accepted} / {refused}"
+    );
 }
 
 #[test]
