@@ -469,7 +469,7 @@ fn queue_snapshot(room: &RoomState) -> QueueSnapshot {
 fn diff_queue(room_id: &str, room: &RoomState, before: &QueueSnapshot, changes: &mut Vec<Change>) {
     let after = queue_snapshot(room);
     let mut before: Vec<_> = before.iter().collect();
-    before.sort();
+    before.sort_unstable();
     for (user, event_id) in before.iter().copied() {
         if after.get(user) == Some(event_id) {
             continue;
@@ -505,7 +505,7 @@ fn diff_queue(room_id: &str, room: &RoomState, before: &QueueSnapshot, changes: 
         .iter()
         .filter(|(user, event_id)| !before.contains(&(*user, *event_id)))
         .collect();
-    new.sort();
+    new.sort_unstable();
     for (user, _) in new {
         let reason = room
             .member(user)

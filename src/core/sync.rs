@@ -91,8 +91,9 @@ impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for Keyed<'a, T> {
 /// Indices of `keys` in key order, keeping only the last index of each repeated key.
 fn sorted_last_of_each(keys: &[&str]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
-    // Stable: equal keys keep their document order, so the last is the last written.
-    order.sort_by_key(|&i| keys.get(i).copied());
+    // Equal keys keep their document order (the index breaks ties), so the last is the last
+    // written. (Unstable sorts only: one sort algorithm in the wasm.)
+    order.sort_unstable_by_key(|&i| (keys.get(i).copied(), i));
     let mut unique: Vec<usize> = Vec::with_capacity(order.len());
     for index in order {
         match unique.last_mut() {
