@@ -39,11 +39,14 @@
 
 #[path = "support/differential_cases.rs"]
 mod cases;
+#[path = "support/rng.rs"]
+mod rng;
 
 use std::collections::BTreeMap;
 
 use cases::{generate, ours, Case, Choose, Oracle, Variant, MEMBERSHIPS};
 use matrix_knock::core::{Decision, RoomState};
+use rng::Rng;
 use serde_json::{json, Value};
 
 const DEFAULT_SEED: u64 = 0x6b6e_6f63_6b21_2026;
@@ -52,21 +55,11 @@ const DEFAULT_CASES: u64 = 100_000;
 // ---------------------------------------------------------------------------------------------
 // A tiny seeded RNG (splitmix64), so cases replay exactly without extra dependencies.
 
-struct Rng(u64);
-
 impl Rng {
     fn for_case(seed: u64, case: u64) -> Self {
         let mut rng = Rng(seed ^ case.wrapping_mul(0xd1b5_4a32_d192_ed03));
         rng.next();
         rng
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
     }
 }
 

@@ -736,57 +736,59 @@ impl<'de> Deserializer<'de> {
         what: &str,
         mut entry: impl FnMut(&mut Self, &str) -> Result<()>,
     ) -> Result<()> {
-        if self.peek_some()? != b'{' {
-            let token = self.token()?;
-            return Err(self.unexpected(&token, &what));
-        }
-        self.pos += 1;
-        let mut first = true;
-        loop {
-            let b = self.peek_some()?;
-            if b == b'}' {
-                self.pos += 1;
-                return Ok(());
-            }
-            if !std::mem::replace(&mut first, false) {
-                if b != b',' {
-                    return Err(self.syntax("expected , or }"));
-                }
-                self.pos += 1;
-            }
-            self.expect(b'"', "expected a string key")?;
-            let key = self.string()?;
-            self.expect(b':', "expected :")?;
-            entry(self, &key)?;
-        }
+        self.items(b'{', b'}', what, |de| {
+            de.expect(b'"', "expected a string key")?;
+            let key = de.string()?;
+            de.expect(b':', "expected :")?;
+            entry(de, &key)
+        })
     }
 
     /// Reads an array, calling `element(self)` for each element, which must read it.
     pub fn array(
         &mut self,
         what: &str,
-        mut element: impl FnMut(&mut Self) -> Result<()>,
+        element: impl FnMut(&mut Self) -> Result<()>,
     ) -> Result<()> {
-        if self.peek_some()? != b'[' {
+        self.items(b'[', b']', what, element)
+    }
+
+    /// Reads a container that `open` starts, calling `item(self)` for each element or entry.
+    fn items(
+        &mut self,
+        open: u8,
+        close: u8,
+        what: &str,
+        mut item: impl FnMut(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        if self.peek_some()? != open {
             let token = self.token()?;
             return Err(self.unexpected(&token, &what));
         }
         self.pos += 1;
         let mut first = true;
-        loop {
-            let b = self.peek_some()?;
-            if b == b']' {
-                self.pos += 1;
-                return Ok(());
-            }
-            if !std::mem::replace(&mut first, false) {
-                if b != b',' {
-                    return Err(self.syntax("expected , or ]"));
-                }
-                self.pos += 1;
-            }
-            element(self)?;
+        while self.next_item(&mut first, close)? {
+            item(self)?;
         }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// Before a container's next element or entry: `false` at `close` (not consumed); consumes
+    /// the comma between items.
+    #[inline(always)]
+    fn next_item(&mut self, first: &mut bool, close: u8) -> Result<bool> {
+        let b = self.peek_some()?;
+        if b == close {
+            return Ok(false);
+        }
+        if !std::mem::replace(first, false) {
+            if b != b',' {
+                return Err(self.syntax("expected , or the container's end"));
+            }
+            self.pos += 1;
+        }
+        Ok(true)
     }
 
     /// A string.
@@ -1105,17 +1107,7 @@ impl Entries<'_, '_> {
     /// Before the next element or entry: `false` at `close`; consumes the comma between.
     #[inline(never)]
     fn has_next(&mut self, close: u8) -> Result<bool> {
-        let b = self.de.peek_some()?;
-        if b == close {
-            return Ok(false);
-        }
-        if !std::mem::replace(&mut self.first, false) {
-            if b != b',' {
-                return Err(self.de.syntax("expected , or the container's end"));
-            }
-            self.de.pos += 1;
-        }
-        Ok(true)
+        self.de.next_item(&mut self.first, close)
     }
 }
 
