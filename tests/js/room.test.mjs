@@ -151,6 +151,11 @@ test("fromStateBytes reads UTF-8 bytes and refuses invalid UTF-8", () => {
   const room = Room.fromStateBytes(new TextEncoder().encode(JSON.stringify(events)));
   assert.equal(room.knockRequests()[0].displayName, "Kåy ☃");
   assert.throws(() => Room.fromStateBytes(new Uint8Array([0x5b, 0xff, 0x5d])), (e) => e.code === "INVALID_JSON");
+  // Also inside a string of a field nobody reads (the room would otherwise be valid).
+  events.push(ev("x.custom", "", "@c:hs1", { note: "@@" }));
+  const bytes = new TextEncoder().encode(JSON.stringify(events));
+  bytes[bytes.lastIndexOf(0x40)] = 0xff;
+  assert.throws(() => Room.fromStateBytes(bytes), (e) => e.code === "INVALID_JSON" && /UTF-8/.test(e.message));
 });
 
 test("knockRequests is cached until the queue changes and patched to match a rebuild", () => {
