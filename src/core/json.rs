@@ -253,7 +253,7 @@ impl<'de> Deserializer<'de> {
 
     /// Consumes `b` (after whitespace) or fails with `message`.
     #[inline(always)]
-    fn expect(&mut self, b: u8, message: &str) -> Result<()> {
+    fn eat(&mut self, b: u8, message: &str) -> Result<()> {
         if self.peek_some()? == b {
             self.pos += 1;
             Ok(())
@@ -634,9 +634,9 @@ impl<'de> Deserializer<'de> {
 
     /// Skips `"key":` in an object being skipped.
     fn skip_key(&mut self) -> Result<()> {
-        self.expect(b'"', "expected a string key")?;
+        self.eat(b'"', "expected a string key")?;
         self.skip_string()?;
-        self.expect(b':', "expected :")
+        self.eat(b':', "expected :")
     }
 
     /// The text of the next value.
@@ -737,9 +737,9 @@ impl<'de> Deserializer<'de> {
         mut entry: impl FnMut(&mut Self, &str) -> Result<()>,
     ) -> Result<()> {
         self.items(b'{', b'}', what, |de| {
-            de.expect(b'"', "expected a string key")?;
+            de.eat(b'"', "expected a string key")?;
             let key = de.string()?;
-            de.expect(b':', "expected :")?;
+            de.eat(b':', "expected :")?;
             entry(de, &key)
         })
     }
@@ -1136,7 +1136,7 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        self.de.expect(b':', "expected :")?;
+        self.de.eat(b':', "expected :")?;
         seed.deserialize(&mut *self.de)
     }
 }
