@@ -909,10 +909,10 @@ fn float(text: &[u8]) -> Option<f64> {
             {
                 Some(s) => {
                     significand = s;
-                    exponent -= i32::from(fraction);
+                    exponent = exponent.saturating_sub(i32::from(fraction));
                 }
                 // Digits beyond u64 only scale the value.
-                None => exponent += i32::from(!fraction),
+                None => exponent = exponent.saturating_add(i32::from(!fraction)),
             },
             _ => return None,
         }
