@@ -1,12 +1,14 @@
-//! A small JSON reader: serde's `Deserializer` over UTF-8 bytes, borrowing strings without
-//! escapes and raw values ([`Raw`]) from the input.
+//! A small JSON reader over text: serde's `Deserializer` (for the cold shapes: derived
+//! structs and small visitors) and a by-hand API (`object`, `str`, `loose`, `raw_value`, … for
+//! the hot ones: events, member content), borrowing strings without escapes and raw values
+//! ([`Raw`]) from the input.
 //!
 //! It stands in for serde_json's parser, which a size-optimised build compiles once per target
-//! type with every token an out-of-line call. It accepts the JSON serde_json accepts (tests
-//! compare the two on random documents) and reads numbers as serde_json does (`u64`, then
-//! `i64`, then `f64`; out-of-range floats refused).
-//! Running out of input is always [`Category::Eof`], never a syntax error: the windowed state
-//! reader relies on that to tell "read more" from "bad input".
+//! type with every token an out-of-line call. It accepts the JSON serde_json accepts (tests and
+//! a fuzz target compare the two) and reads numbers as serde_json does (`u64`, then `i64`,
+//! then `f64`; out-of-range floats refused). Running out of input is always
+//! [`Category::Eof`], never a syntax error: the windowed state reader relies on that to tell
+//! "read more" from "bad input".
 
 use std::{borrow::Cow, fmt};
 
