@@ -802,7 +802,9 @@ impl<'de> Deserializer<'de> {
         }
     }
 
-    /// Whether the next value is `null` (then consumed).
+    /// Whether the next value is `null` (then consumed). A call (also from serde's generic
+    /// code), not inlined into it.
+    #[inline(never)]
     pub fn null(&mut self) -> Result<bool> {
         if self.peek_some()? == b'n' {
             self.pos += 1;
@@ -1055,9 +1057,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.peek_outlined()? == b'n' {
-            self.pos += 1;
-            self.literal(b"ull")?;
+        if self.null()? {
             visitor.visit_none()
         } else {
             visitor.visit_some(self)
