@@ -11,7 +11,7 @@ use super::{
         to_js as error_to_js, JsResult,
     },
     requests::{body_text, matrix_error_to_js, options_from_js, request_to_js},
-    types::{context_from_js, to_js, JsDecision, JsKnockRequest},
+    types::{context_from_js, to_js, to_json, JsDecision, JsKnockRequest},
 };
 use crate::core::{
     lifecycle::{Change, KnockStatus},
@@ -385,7 +385,7 @@ impl KnockSession {
     /// The seen marks as JSON text, for the client to persist.
     #[wasm_bindgen(js_name = exportSeen)]
     pub fn export_seen(&self) -> JsResult<String> {
-        serde_json::to_string(self.inner.seen()).map_err(|e| invalid_input(e.to_string()))
+        to_json(self.inner.seen())
     }
 
     /// Restores seen marks exported earlier (merged).

@@ -249,11 +249,18 @@ pub fn context_from_js(value: &JsValue) -> JsResult<Context> {
 /// A value as a plain JS object: serialized to JSON in wasm and parsed once by `JSON.parse`,
 /// which is far cheaper than building objects property by property across the boundary.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
+    js_sys::JSON::parse(&to_json(value)?)
+}
+
+/// A value as compact JSON text (infinite levels as `1e999`, see [`JsFormatter`]).
+///
+/// Our values always serialise (string keys, no I/O), so the error is never expected; it is
+/// reported without serde_json's message, whose `Display` would link its whole error table.
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> JsResult<String> {
     let mut json = Vec::with_capacity(128);
     let mut serializer = serde_json::Serializer::with_formatter(&mut json, JsFormatter);
     value
         .serialize(&mut serializer)
-        .map_err(|e| invalid_input(e.to_string()))?;
-    let json = String::from_utf8(json).map_err(|e| invalid_input(e.to_string()))?;
-    js_sys::JSON::parse(&json)
+        .map_err(|_| invalid_input("a value could not be written as JSON"))?;
+    String::from_utf8(json).map_err(|_| invalid_input("a value was written as non-UTF-8 JSON"))
 }
