@@ -1,10 +1,7 @@
 //! A logged-in user's view of knocking, fed by `/sync`: own knocks on one side of the door,
 //! the moderator queue of every joined room on the other. Sans-IO: time comes in as `now_ms`.
 
-use std::{
-    borrow::Cow,
-    collections::{BTreeMap, HashMap},
-};
+use std::{borrow::Cow, collections::HashMap};
 
 use ruma_common::OwnedUserId;
 use ruma_events::room::member::MembershipState;
@@ -41,11 +38,23 @@ pub struct QueueEntry<'a> {
 pub struct Session {
     user_id: OwnedUserId,
     rooms: HashMap<String, RoomState>,
-    knocks: BTreeMap<String, MyKnock>,
-    /// room ID → (knock event ID → knocker), so a re-knock (new event) is unseen again.
-    seen: BTreeMap<String, BTreeMap<String, String>>,
+    /// By room ID. Hash maps rather than B-trees here: each B-tree key/value type compiles its
+    /// own copy of the tree code (~5 kB of gzipped wasm for these two); order is applied when
+    /// listing ([`sorted_keys`]).
+    knocks: HashMap<String, MyKnock>,
+    seen: SeenMarks,
     /// Servers knocked via, by room ID or alias, from the requests this session built.
     via: HashMap<String, Vec<String>>,
+}
+
+/// Seen marks: room ID → (knock event ID → knocker), so a re-knock (new event) is unseen again.
+pub type SeenMarks = HashMap<String, HashMap<String, String>>;
+
+/// A map's keys in order: the one string sort the crate compiles (listings, exports).
+pub fn sorted_keys<V>(map: &HashMap<String, V>) -> Vec<&str> {
+    let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    keys
 }
 
 /// A knocker's event in a queue snapshot.
@@ -57,8 +66,8 @@ impl Session {
         Ok(Self {
             user_id: parse_user_id(user_id)?,
             rooms: HashMap::new(),
-            knocks: BTreeMap::new(),
-            seen: BTreeMap::new(),
+            knocks: HashMap::new(),
+            seen: HashMap::new(),
             via: HashMap::new(),
         })
     }
@@ -312,9 +321,11 @@ impl Session {
         theirs.map(|server| server != ours)
     }
 
-    /// The user's own knocks, by room ID.
+    /// The user's own knocks, ordered by room ID.
     pub fn my_knocks(&self) -> impl Iterator<Item = &MyKnock> {
-        self.knocks.values()
+        sorted_keys(&self.knocks)
+            .into_iter()
+            .filter_map(|room_id| self.knocks.get(room_id))
     }
 
     /// A joined room's state.
@@ -322,9 +333,9 @@ impl Session {
         self.rooms.get(room_id)
     }
 
-    /// IDs of the joined rooms held.
+    /// IDs of the joined rooms held, in order.
     pub fn room_ids(&self) -> impl Iterator<Item = &str> {
-        self.rooms.keys().map(String::as_str)
+        sorted_keys(&self.rooms).into_iter()
     }
 
     /// The moderator queue of a joined room with this user's decisions; `None` for an unknown room.
@@ -375,12 +386,12 @@ impl Session {
     }
 
     /// Seen marks, for a client to persist: room ID → knock event ID → user ID.
-    pub fn seen(&self) -> &BTreeMap<String, BTreeMap<String, String>> {
+    pub fn seen(&self) -> &SeenMarks {
         &self.seen
     }
 
     /// Restores seen marks (merged into the current ones).
-    pub fn import_seen(&mut self, marks: BTreeMap<String, BTreeMap<String, String>>) {
+    pub fn import_seen(&mut self, marks: SeenMarks) {
         for (room, events) in marks {
             self.seen.entry(room).or_default().extend(events);
         }
@@ -468,24 +479,22 @@ fn queue_snapshot(room: &RoomState) -> QueueSnapshot {
 /// Reports how the moderator queue changed between `before` and the room now.
 fn diff_queue(room_id: &str, room: &RoomState, before: &QueueSnapshot, changes: &mut Vec<Change>) {
     let after = queue_snapshot(room);
-    let mut before: Vec<_> = before.iter().collect();
-    before.sort_unstable();
-    for (user, event_id) in before.iter().copied() {
-        if after.get(user) == Some(event_id) {
+    for user in sorted_keys(before) {
+        if after.get(user) == before.get(user) {
             continue;
         }
         let Some(member) = room.member(user) else {
             continue;
         };
         let details = member.details.as_deref();
-        let by = details.map_or_else(|| user.clone(), |d| d.sender.clone());
+        let by = details.map_or_else(|| user.to_owned(), |d| d.sender.clone());
         let reason = details.and_then(|d| d.reason.clone());
         let outcome = match member.membership {
             MembershipState::Knock => continue, // a re-knock: reported as new below
             MembershipState::Invite => Some("accepted"),
             MembershipState::Ban => Some("banned"),
             MembershipState::Join => Some("joined"),
-            MembershipState::Leave if by == *user => None,
+            MembershipState::Leave if by == user => None,
             _ => Some("declined"),
         };
         let kind = if outcome.is_some() {
@@ -494,26 +503,25 @@ fn diff_queue(room_id: &str, room: &RoomState, before: &QueueSnapshot, changes: 
             ChangeKind::RequestWithdrawn
         };
         changes.push(Change {
-            user_id: Some(user.clone()),
+            user_id: Some(user.to_owned()),
             by: Some(by),
             reason,
             outcome,
             ..Change::new(kind, room_id)
         });
     }
-    let mut new: Vec<_> = after
-        .iter()
-        .filter(|(user, event_id)| !before.contains(&(*user, *event_id)))
-        .collect();
-    new.sort_unstable();
-    for (user, _) in new {
+    // New knocks, and re-knocks (a new event from a knocker already queued).
+    for user in sorted_keys(&after) {
+        if before.get(user) == after.get(user) {
+            continue;
+        }
         let reason = room
             .member(user)
             .and_then(|m| m.details.as_ref())
             .and_then(|d| d.reason.clone());
         changes.push(Change {
-            user_id: Some(user.clone()),
-            by: Some(user.clone()),
+            user_id: Some(user.to_owned()),
+            by: Some(user.to_owned()),
             reason,
             ..Change::new(ChangeKind::RequestNew, room_id)
         });

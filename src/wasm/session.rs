@@ -1,7 +1,5 @@
 //! The JS `KnockSession` class: a user's knocks and moderator queues, fed by `/sync`.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -11,12 +9,12 @@ use super::{
         to_js as error_to_js, JsResult,
     },
     requests::{body_text, matrix_error_to_js, options_from_js, request_to_js},
-    types::{context_from_js, to_js, to_json, JsDecision, JsKnockRequest},
+    types::{context_from_js, in_order, to_js, to_json, JsDecision, JsKnockRequest, Pairs},
 };
 use crate::core::{
     lifecycle::{Change, KnockStatus},
     matrix_error::parse_error,
-    session::Session,
+    session::{SeenMarks, Session},
     Action,
 };
 
@@ -362,9 +360,7 @@ impl KnockSession {
     /// Joined rooms the session holds state for.
     #[wasm_bindgen(js_name = roomIds, unchecked_return_type = "string[]")]
     pub fn room_ids(&self) -> JsResult<JsValue> {
-        let mut ids: Vec<&str> = self.inner.room_ids().collect();
-        ids.sort_unstable();
-        to_js(&ids)
+        to_js(&self.inner.room_ids().collect::<Vec<_>>())
     }
 
     /// Marks the current knocks of these users as seen (a later re-knock is unseen again).
@@ -385,7 +381,12 @@ impl KnockSession {
     /// The seen marks as JSON text, for the client to persist.
     #[wasm_bindgen(js_name = exportSeen)]
     pub fn export_seen(&self) -> JsResult<String> {
-        to_json(self.inner.seen())
+        let rooms = in_order(self.inner.seen()).0.into_iter();
+        to_json(&Pairs(
+            rooms
+                .map(|(room, events)| (room, in_order(events)))
+                .collect(),
+        ))
     }
 
     /// Restores seen marks exported earlier (merged).
@@ -397,18 +398,17 @@ impl KnockSession {
         #[wasm_bindgen(unchecked_param_type = "string")] json: JsValue,
     ) -> JsResult<()> {
         let json = string_arg(&json, "json")?;
-        let marks: BTreeMap<String, BTreeMap<String, String>> =
-            crate::core::event::parse_json(&json).map_err(|e| {
-                let code = if e.is_data() {
-                    crate::core::ErrorCode::InvalidInput
-                } else {
-                    crate::core::ErrorCode::InvalidJson
-                };
-                error_to_js(crate::core::Error::new(
-                    code,
-                    format!("not exported seen marks: {e}"),
-                ))
-            })?;
+        let marks: SeenMarks = crate::core::event::parse_json(&json).map_err(|e| {
+            let code = if e.is_data() {
+                crate::core::ErrorCode::InvalidInput
+            } else {
+                crate::core::ErrorCode::InvalidJson
+            };
+            error_to_js(crate::core::Error::new(
+                code,
+                format!("not exported seen marks: {e}"),
+            ))
+        })?;
         self.inner.import_seen(marks);
         Ok(())
     }

@@ -1,11 +1,13 @@
 //! Plain JS objects returned by the bindings, and their TypeScript declarations.
 
+use std::collections::HashMap;
+
 use ruma_events::room::power_levels::UserPowerLevel;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::error::{invalid_input, JsResult};
-use crate::core::{Context, Decision, KnockRequest};
+use crate::core::{session::sorted_keys, Context, Decision, KnockRequest};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -244,6 +246,21 @@ pub fn context_from_js(value: &JsValue) -> JsResult<Context> {
         }
     }
     Ok(context)
+}
+
+/// Key/value pairs serialised as a JSON object in their order.
+pub struct Pairs<'a, T>(pub Vec<(&'a str, T)>);
+
+/// A hash map's entries ordered by key, so that output is deterministic.
+pub fn in_order<V>(map: &HashMap<String, V>) -> Pairs<'_, &V> {
+    let entries = sorted_keys(map).into_iter();
+    Pairs(entries.filter_map(|k| Some((k, map.get(k)?))).collect())
+}
+
+impl<T: Serialize> Serialize for Pairs<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
 }
 
 /// A value as a plain JS object: serialized to JSON in wasm and parsed once by `JSON.parse`,
