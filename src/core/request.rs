@@ -3,7 +3,7 @@
 //! can leave the intended endpoint.
 
 use ruma_common::{RoomId, RoomOrAliasId, ServerName};
-use serde_json::{Map, Value};
+use serde::Serialize;
 
 use super::{
     decision::Action,
@@ -25,11 +25,22 @@ pub struct Request {
     /// Query parameters (`via` for knock and join), unencoded.
     pub query: Vec<(&'static str, String)>,
     /// JSON body.
-    pub body: Value,
+    pub body: RequestBody,
     /// The room ID or alias the request is for.
     pub room: String,
     /// The target user, for moderation requests.
     pub target: Option<String>,
+}
+
+/// The JSON body of a membership request: fields absent when not set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RequestBody {
+    /// The target user (invite, kick, ban, unban).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The reason given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Request {
@@ -101,7 +112,6 @@ pub fn build(action: Action, room: &str, options: &RequestOptions) -> Result<Req
             )
         })?;
     }
-    let mut body = Map::new();
     let target = match action {
         Action::Invite
         | Action::Kick
@@ -115,15 +125,10 @@ pub fn build(action: Action, room: &str, options: &RequestOptions) -> Result<Req
                     format!("{} needs a target user", action.as_str()),
                 )
             })?;
-            let target = parse_user_id(target)?;
-            body.insert("user_id".to_owned(), Value::String(target.to_string()));
-            Some(target.to_string())
+            Some(parse_user_id(target)?.to_string())
         }
         _ => None,
     };
-    if let Some(reason) = &options.reason {
-        body.insert("reason".to_owned(), Value::String(reason.clone()));
-    }
     let room_path = encode(&room_segment);
     let path = match action {
         Action::Knock => format!("{PREFIX}/knock/{room_path}"),
@@ -144,7 +149,10 @@ pub fn build(action: Action, room: &str, options: &RequestOptions) -> Result<Req
         method: "POST",
         path,
         query,
-        body: Value::Object(body),
+        body: RequestBody {
+            user_id: target.clone(),
+            reason: options.reason.clone(),
+        },
         room: room_segment,
         target,
     })
@@ -175,7 +183,10 @@ mod tests {
             r.path_and_query(),
             "/_matrix/client/v3/knock/%23room%3Aexample.org?via=a.org&via=b.org%3A8448"
         );
-        assert_eq!(r.body, serde_json::json!({"reason": "hi"}));
+        assert_eq!(
+            serde_json::to_value(&r.body).unwrap(),
+            serde_json::json!({"reason": "hi"})
+        );
     }
 
     #[test]
@@ -193,11 +204,17 @@ mod tests {
                 r.path,
                 format!("/_matrix/client/v3/rooms/%21abc%3Ahs1/{endpoint}")
             );
-            assert_eq!(r.body, serde_json::json!({"user_id": "@k:hs2"}));
+            assert_eq!(
+                serde_json::to_value(&r.body).unwrap(),
+                serde_json::json!({"user_id": "@k:hs2"})
+            );
         }
         let leave = build(Action::Rescind, "!abc:hs1", &opts(None, Some("nvm"), &[])).unwrap();
         assert_eq!(leave.path, "/_matrix/client/v3/rooms/%21abc%3Ahs1/leave");
-        assert_eq!(leave.body, serde_json::json!({"reason": "nvm"}));
+        assert_eq!(
+            serde_json::to_value(&leave.body).unwrap(),
+            serde_json::json!({"reason": "nvm"})
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::core::{
     matrix_error::{parse_error as parse_matrix_error, MatrixError},
-    request::{Request, RequestOptions},
+    request::{Request, RequestBody, RequestOptions},
     Action,
 };
 
@@ -66,7 +66,7 @@ struct JsRequest<'a> {
     path: &'a str,
     query: Query<'a>,
     url: String,
-    body: &'a serde_json::Value,
+    body: &'a RequestBody,
     room: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     target_id: Option<&'a str>,
