@@ -402,6 +402,23 @@ fn seen_marks_export_and_import() {
 }
 
 #[test]
+fn seen_marks_are_read_from_exported_json() {
+    use matrix_knock::core::{session::parse_seen, ErrorCode};
+    let marks = parse_seen(r#"{"!r:hs1": {"$a": "@x:hs", "$a": "@y:hs"}, "!s:hs1": {}}"#).unwrap();
+    assert_eq!(marks.len(), 2);
+    assert_eq!(marks["!r:hs1"]["$a"], "@y:hs", "a repeated key keeps its last value");
+    assert!(marks["!s:hs1"].is_empty());
+    for (text, code) in [
+        ("{", ErrorCode::InvalidJson),
+        ("{\"!r\": {\"$a\": 1}}", ErrorCode::InvalidInput),
+        ("[]", ErrorCode::InvalidInput),
+        ("{} x", ErrorCode::InvalidJson),
+    ] {
+        assert_eq!(parse_seen(text).unwrap_err().code, code, "{text}");
+    }
+}
+
+#[test]
 fn a_revoked_invite_after_a_knock_is_declined_and_a_plain_unban_is_no_knock() {
     let leave = |sender: &str, membership: &str, prev: Option<&str>| {
         own_leave(sender, membership, None, prev)

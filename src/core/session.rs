@@ -8,8 +8,9 @@ use ruma_events::room::member::MembershipState;
 
 use super::{
     decision::{Action, Decision},
-    error::Result,
+    error::{Error, ErrorCode, Result},
     event::{MemberContent, RawEvent, Unsigned},
+    json,
     lifecycle::{Change, ChangeKind, KnockStatus, MyKnock},
     preview::RoomPreview,
     request::{self, Request, RequestOptions},
@@ -49,6 +50,33 @@ pub struct Session {
 
 /// Seen marks: room ID → (knock event ID → knocker), so a re-knock (new event) is unseen again.
 pub type SeenMarks = HashMap<String, HashMap<String, String>>;
+
+/// Reads seen marks exported as JSON text (`{room ID: {event ID: user ID}}`); as in any JSON
+/// object, a repeated key keeps its last value.
+pub fn parse_seen(text: &str) -> Result<SeenMarks> {
+    let marks = json::read_str(text, |de| {
+        let mut marks = SeenMarks::new();
+        de.object("seen marks by room ID (an object)", |de, room_id| {
+            let mut events = HashMap::new();
+            de.object("seen marks by event ID (an object)", |de, event_id| {
+                let user_id = de.str("a user ID (a string)")?;
+                events.insert(event_id.to_owned(), user_id.into_owned());
+                Ok(())
+            })?;
+            marks.insert(room_id.to_owned(), events);
+            Ok(())
+        })?;
+        Ok(marks)
+    });
+    marks.map_err(|e| {
+        let code = if e.is_data() {
+            ErrorCode::InvalidInput
+        } else {
+            ErrorCode::InvalidJson
+        };
+        Error::new(code, format!("not exported seen marks: {e}"))
+    })
+}
 
 /// A map's keys in order: the one string sort the crate compiles (listings, exports).
 pub fn sorted_keys<V>(map: &HashMap<String, V>) -> Vec<&str> {

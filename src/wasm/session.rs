@@ -14,7 +14,7 @@ use super::{
 use crate::core::{
     lifecycle::{Change, KnockStatus},
     matrix_error::parse_error,
-    session::{SeenMarks, Session},
+    session::{parse_seen, Session},
     Action,
 };
 
@@ -398,17 +398,7 @@ impl KnockSession {
         #[wasm_bindgen(unchecked_param_type = "string")] json: JsValue,
     ) -> JsResult<()> {
         let json = string_arg(&json, "json")?;
-        let marks: SeenMarks = crate::core::event::parse_json(&json).map_err(|e| {
-            let code = if e.is_data() {
-                crate::core::ErrorCode::InvalidInput
-            } else {
-                crate::core::ErrorCode::InvalidJson
-            };
-            error_to_js(crate::core::Error::new(
-                code,
-                format!("not exported seen marks: {e}"),
-            ))
-        })?;
+        let marks = parse_seen(&json).map_err(error_to_js)?;
         self.inner.import_seen(marks);
         Ok(())
     }
