@@ -406,7 +406,10 @@ fn seen_marks_are_read_from_exported_json() {
     use matrix_knock::core::{session::parse_seen, ErrorCode};
     let marks = parse_seen(r#"{"!r:hs1": {"$a": "@x:hs", "$a": "@y:hs"}, "!s:hs1": {}}"#).unwrap();
     assert_eq!(marks.len(), 2);
-    assert_eq!(marks["!r:hs1"]["$a"], "@y:hs", "a repeated key keeps its last value");
+    assert_eq!(
+        marks["!r:hs1"]["$a"], "@y:hs",
+        "a repeated key keeps its last value"
+    );
     assert!(marks["!s:hs1"].is_empty());
     for (text, code) in [
         ("{", ErrorCode::InvalidJson),
