@@ -1,15 +1,17 @@
-//! The hand-written readers of events, member content and `unsigned` (`core::event`) against
-//! the serde-derived definitions they replaced (kept here as the reference), on random
-//! event-like objects: repeated fields, `null`s, wrong types, escaped keys, unknown keys.
+//! The hand-written readers of events, member content, `unsigned` (`core::event`) and the
+//! `/sync` envelope (`core::sync`) against the serde-derived definitions they replaced (kept
+//! here as the reference), on random objects: repeated fields, `null`s, wrong types, escaped
+//! keys, unknown keys.
 //! Both must accept the same objects, read the same fields, and fail with the same kind of
 //! error (syntax or shape).
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::borrow::Cow;
+use std::{borrow::Cow, collections::BTreeMap};
 
 use matrix_knock::core::{
     event::{lenient_str, lenient_u64, MemberContent, RawEvent, Unsigned},
     json::{self, Raw},
+    sync::{Events, SyncResponse, Timeline},
     ErrorCode,
 };
 use serde::{de, Deserialize, Deserializer};
@@ -270,4 +272,222 @@ fn member_content_and_unsigned_read_as_before() {
         assert_eq!(old.as_deref(), new.prev_membership(), "case {case}: {text}");
     }
     assert!(accepted > 5_000, "{accepted}");
+}
+
+/// The `/sync` envelope as it was derived before the hand-written reader (`Keyed` was a
+/// sorted, last-wins map: a `BTreeMap` reads the same).
+#[derive(Debug, Deserialize)]
+struct OldSync<'a> {
+    #[serde(default, borrow)]
+    rooms: OldRooms<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct OldRooms<'a> {
+    #[serde(default, borrow)]
+    join: BTreeMap<String, OldJoined<'a>>,
+    #[serde(default, borrow)]
+    knock: BTreeMap<String, OldKnocked<'a>>,
+    #[serde(default, borrow)]
+    invite: BTreeMap<String, OldInvited<'a>>,
+    #[serde(default, borrow)]
+    leave: BTreeMap<String, OldLeft<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct OldEvents<'a> {
+    #[serde(default, borrow)]
+    events: Vec<Raw<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct OldTimeline<'a> {
+    #[serde(default, borrow)]
+    events: Vec<Raw<'a>>,
+    #[serde(default)]
+    limited: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct OldJoined<'a> {
+    #[serde(default, borrow)]
+    state: OldEvents<'a>,
+    #[serde(default, borrow, alias = "org.matrix.msc4222.state_after")]
+    state_after: Option<OldEvents<'a>>,
+    #[serde(default, borrow)]
+    timeline: OldTimeline<'a>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OldKnocked<'a> {
+    #[serde(default, borrow)]
+    knock_state: OldEvents<'a>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OldInvited<'a> {
+    #[serde(default, borrow)]
+    invite_state: OldEvents<'a>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OldLeft<'a> {
+    #[serde(default, borrow)]
+    state: OldEvents<'a>,
+    #[serde(default, borrow)]
+    timeline: OldTimeline<'a>,
+}
+
+/// What a sync response holds, flattened to compare: per section, room ID then its lists.
+type Summary = Vec<(&'static str, String, Vec<Option<Vec<String>>>, bool)>;
+
+fn texts(raw: &[Raw<'_>]) -> Option<Vec<String>> {
+    Some(raw.iter().map(|r| r.get().to_owned()).collect())
+}
+
+fn old_summary(s: &OldSync<'_>) -> Summary {
+    let r = &s.rooms;
+    let mut out: Summary = vec![];
+    for (id, j) in &r.join {
+        let after = j.state_after.as_ref().and_then(|e| texts(&e.events));
+        let lists = vec![texts(&j.state.events), after, texts(&j.timeline.events)];
+        out.push(("join", id.clone(), lists, j.timeline.limited));
+    }
+    for (id, k) in &r.knock {
+        out.push((
+            "knock",
+            id.clone(),
+            vec![texts(&k.knock_state.events)],
+            false,
+        ));
+    }
+    for (id, i) in &r.invite {
+        out.push((
+            "invite",
+            id.clone(),
+            vec![texts(&i.invite_state.events)],
+            false,
+        ));
+    }
+    for (id, l) in &r.leave {
+        let lists = vec![texts(&l.state.events), texts(&l.timeline.events)];
+        out.push(("leave", id.clone(), lists, l.timeline.limited));
+    }
+    out
+}
+
+fn new_summary(s: &SyncResponse<'_>) -> Summary {
+    let r = &s.rooms;
+    let events = |e: &Events<'_>| texts(&e.events);
+    let timeline = |t: &Timeline<'_>| texts(&t.events);
+    let mut out: Summary = vec![];
+    for (id, j) in &r.join {
+        let lists = vec![
+            events(&j.state),
+            j.state_after.as_ref().and_then(events),
+            timeline(&j.timeline),
+        ];
+        out.push(("join", id.to_string(), lists, j.timeline.limited));
+    }
+    for (id, k) in &r.knock {
+        out.push(("knock", id.to_string(), vec![events(&k.knock_state)], false));
+    }
+    for (id, i) in &r.invite {
+        out.push((
+            "invite",
+            id.to_string(),
+            vec![events(&i.invite_state)],
+            false,
+        ));
+    }
+    for (id, l) in &r.leave {
+        let lists = vec![events(&l.state), timeline(&l.timeline)];
+        out.push(("leave", id.to_string(), lists, l.timeline.limited));
+    }
+    out
+}
+
+/// A random value at a level of the sync envelope: usually the right shape (built by
+/// `inner`), sometimes any value from `VALUES`.
+fn sync_value(rng: &mut Rng, depth: usize) -> String {
+    const ROOM_KEYS: &[&str] = &[
+        r#""state""#,
+        r#""state_after""#,
+        r#""org.matrix.msc4222.state_after""#,
+        r#""timeline""#,
+        r#""knock_state""#,
+        r#""invite_state""#,
+        r#""stat\u0065""#,
+        r#""other""#,
+    ];
+    if rng.below(25) == 0 {
+        return rng.pick(VALUES).to_owned();
+    }
+    let entries = rng.below(4) + usize::from(depth < 3);
+    let mut parts = vec![];
+    for _ in 0..entries {
+        let (key, value) = match depth {
+            0 => ("\"rooms\"".to_owned(), sync_value(rng, 1)),
+            1 => {
+                let key = rng.pick(&[
+                    r#""join""#,
+                    r#""knock""#,
+                    r#""invite""#,
+                    r#""leave""#,
+                    r#""x""#,
+                ]);
+                (key.to_owned(), sync_value(rng, 2))
+            }
+            2 => {
+                let key = rng.pick(&[r#""!a:hs""#, r#""!b:hs""#, r#""!\u0061:hs""#, r#""""#]);
+                (key.to_owned(), sync_value(rng, 3))
+            }
+            3 => (rng.pick(ROOM_KEYS).to_owned(), sync_value(rng, 4)),
+            _ => {
+                let key = rng.pick(&[r#""events""#, r#""limited""#, r#""prev_batch""#]);
+                let value = match rng.below(8) {
+                    0 => rng.pick(VALUES).to_owned(),
+                    1..=3 => rng.pick(&["true", "false", "[]"]).to_owned(),
+                    _ => {
+                        let n = rng.below(3);
+                        // Elements are any valid JSON (the last two of VALUES are not).
+                        let valid = &VALUES[..VALUES.len() - 2];
+                        let items: Vec<&str> = (0..n).map(|_| rng.pick(valid)).collect();
+                        format!("[{}]", items.join(","))
+                    }
+                };
+                (key.to_owned(), value)
+            }
+        };
+        parts.push(format!("{key}:{value}"));
+    }
+    format!("{{{}}}", parts.join(","))
+}
+
+#[test]
+fn sync_envelope_reads_as_the_derived_reader_did() {
+    let mut rng = Rng(13);
+    let (mut accepted, mut refused, mut rooms) = (0, 0, 0);
+    for case in 0..60_000 {
+        let text = sync_value(&mut rng, 0);
+        let old = json::from_str::<OldSync<'_>>(&text);
+        let new = SyncResponse::from_json(&text);
+        match (&old, &new) {
+            (Ok(o), Ok(n)) => {
+                accepted += 1;
+                let summary = old_summary(o);
+                rooms += summary.len();
+                assert_eq!(summary, new_summary(n), "case {case}: {text}");
+            }
+            (Err(o), Err(n)) => {
+                refused += 1;
+                assert_eq!(kind(o), n.code, "case {case}: {text}\nold: {o}\nnew: {n:?}");
+            }
+            _ => panic!("case {case}: {text}\nold: {old:?}\nnew: {new:?}"),
+        }
+    }
+    assert!(
+        accepted > 5_000 && refused > 5_000 && rooms > 5_000,
+        "{accepted} / {refused} / {rooms}"
+    );
 }

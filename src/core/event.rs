@@ -53,21 +53,23 @@ impl<'a> RawEvent<'a> {
         let mut unsigned = None;
         de.object("an event (a JSON object)", |de, key| {
             match key {
-                "type" => once(&mut kind, "type", || de.str("the event type (a string)"))?,
-                "state_key" => once(&mut state_key, "state_key", || {
+                "type" => json::once(&mut kind, "type", || de.str("the event type (a string)"))?,
+                "state_key" => json::once(&mut state_key, "state_key", || {
                     de.opt_str("a state key (a string)")
                 })?,
-                "sender" => once(&mut sender, "sender", || de.str("the sender (a string)"))?,
-                "event_id" => once(&mut event_id, "event_id", || loose_str(de))?,
-                "room_id" => once(&mut room_id, "room_id", || loose_str(de))?,
-                "origin_server_ts" => once(&mut origin_server_ts, "origin_server_ts", || {
-                    Ok(match de.loose()? {
-                        Loose::UInt(ts) if ts <= MAX_SAFE_INTEGER => Some(ts),
-                        _ => None,
-                    })
-                })?,
-                "content" => once(&mut content, "content", || de.raw_value())?,
-                "unsigned" => once(&mut unsigned, "unsigned", || de.opt_raw())?,
+                "sender" => json::once(&mut sender, "sender", || de.str("the sender (a string)"))?,
+                "event_id" => json::once(&mut event_id, "event_id", || loose_str(de))?,
+                "room_id" => json::once(&mut room_id, "room_id", || loose_str(de))?,
+                "origin_server_ts" => {
+                    json::once(&mut origin_server_ts, "origin_server_ts", || {
+                        Ok(match de.loose()? {
+                            Loose::UInt(ts) if ts <= MAX_SAFE_INTEGER => Some(ts),
+                            _ => None,
+                        })
+                    })?
+                }
+                "content" => json::once(&mut content, "content", || de.raw_value())?,
+                "unsigned" => json::once(&mut unsigned, "unsigned", || de.opt_raw())?,
                 _ => de.skip()?,
             }
             Ok(())
@@ -83,19 +85,6 @@ impl<'a> RawEvent<'a> {
             unsigned: unsigned.flatten(),
         })
     }
-}
-
-/// Reads a field into its empty slot; a second occurrence is refused before its value is read.
-fn once<T>(
-    slot: &mut Option<T>,
-    name: &'static str,
-    read: impl FnOnce() -> json::Result<T>,
-) -> json::Result<()> {
-    if slot.is_some() {
-        return Err(json::duplicate(name));
-    }
-    *slot = Some(read()?);
-    Ok(())
 }
 
 /// A lenient string field's value: the string, or `None` for any other value.
@@ -224,13 +213,13 @@ impl<'a> Unsigned<'a> {
             if key != "prev_content" {
                 return de.skip();
             }
-            once(&mut prev_content, "prev_content", || {
+            json::once(&mut prev_content, "prev_content", || {
                 if de.null()? {
                     return Ok(None);
                 }
                 let mut membership = None;
                 de.object("prev_content", |de, key| match key {
-                    "membership" => once(&mut membership, "membership", || loose_str(de)),
+                    "membership" => json::once(&mut membership, "membership", || loose_str(de)),
                     _ => de.skip(),
                 })?;
                 Ok(membership.flatten())

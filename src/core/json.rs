@@ -822,6 +822,14 @@ impl<'de> Deserializer<'de> {
         self.str(what).map(Some)
     }
 
+    /// A boolean.
+    pub fn bool(&mut self, what: &str) -> Result<bool> {
+        match self.token()? {
+            Token::Bool(b) => Ok(b),
+            other => Err(self.unexpected(&other, &what)),
+        }
+    }
+
     /// Any value, as its text.
     pub fn raw_value(&mut self) -> Result<Raw<'de>> {
         self.raw().map(Raw)
@@ -880,6 +888,19 @@ pub fn read_prefix<'a, T>(
 /// A field seen twice in an object (serde's derive refuses that too).
 pub fn duplicate(field: &'static str) -> Error {
     <Error as de::Error>::duplicate_field(field)
+}
+
+/// Reads a field into its empty slot; a second occurrence is refused before its value is read.
+pub fn once<T>(
+    slot: &mut Option<T>,
+    name: &'static str,
+    read: impl FnOnce() -> Result<T>,
+) -> Result<()> {
+    if slot.is_some() {
+        return Err(duplicate(name));
+    }
+    *slot = Some(read()?);
+    Ok(())
 }
 
 /// A required field that is missing.

@@ -1,38 +1,31 @@
 //! The parts of a `/sync` response that matter for knocking, borrowed from the input text.
 //! Events stay raw here so one malformed event does not lose the rest of the response.
 
-use std::{borrow::Cow, fmt, marker::PhantomData};
-
-use serde::{de, Deserialize, Deserializer};
+use std::borrow::Cow;
 
 use super::{
     error::Result,
-    event::{json_error, parse_json, RawEvent},
-    json::Raw,
+    event::{json_error, RawEvent},
+    json::{self, once, Deserializer, Raw},
 };
 
 /// A `/sync` response body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct SyncResponse<'a> {
     /// The rooms sections.
-    #[serde(default, borrow)]
     pub rooms: Rooms<'a>,
 }
 
 /// `rooms`: per-membership sections keyed by room ID (sorted, so ingestion is deterministic).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Rooms<'a> {
     /// Joined rooms.
-    #[serde(default, borrow)]
     pub join: Keyed<'a, JoinedRoom<'a>>,
     /// Rooms knocked on.
-    #[serde(default, borrow)]
     pub knock: Keyed<'a, KnockedRoom<'a>>,
     /// Rooms invited to.
-    #[serde(default, borrow)]
     pub invite: Keyed<'a, InvitedRoom<'a>>,
     /// Rooms left or banned from.
-    #[serde(default, borrow)]
     pub leave: Keyed<'a, LeftRoom<'a>>,
 }
 
@@ -55,39 +48,6 @@ impl<'k, 'a, T> IntoIterator for &'k Keyed<'a, T> {
     }
 }
 
-impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for Keyed<'a, T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct Visitor<'a, T>(PhantomData<(&'a (), T)>);
-        impl<'de: 'a, 'a, T: Deserialize<'de>> de::Visitor<'de> for Visitor<'a, T> {
-            type Value = Keyed<'a, T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object keyed by room ID")
-            }
-            fn visit_map<A: de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                let mut entries: Vec<(Cow<'a, str>, Option<T>)> = Vec::new();
-                while let Some((key, value)) = map.next_entry::<Cow<'de, str>, T>()? {
-                    entries.push((key, Some(value)));
-                }
-                let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_ref()).collect();
-                let order = sorted_last_of_each(&keys);
-                let mut sorted = Vec::with_capacity(order.len());
-                for index in order {
-                    if let Some((key, value)) = entries.get_mut(index) {
-                        if let Some(value) = value.take() {
-                            sorted.push((std::mem::take(key), value));
-                        }
-                    }
-                }
-                Ok(Keyed(sorted))
-            }
-        }
-        d.deserialize_map(Visitor(PhantomData))
-    }
-}
-
 /// Indices of `keys` in key order, keeping only the last index of each repeated key.
 fn sorted_last_of_each(keys: &[&str]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
@@ -105,70 +65,208 @@ fn sorted_last_of_each(keys: &[&str]) -> Vec<usize> {
 }
 
 /// A list of raw events.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Events<'a> {
     /// The events, unparsed.
-    #[serde(default, borrow)]
     pub events: Vec<Raw<'a>>,
 }
 
 /// A timeline.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Timeline<'a> {
     /// The events, unparsed.
-    #[serde(default, borrow)]
     pub events: Vec<Raw<'a>>,
     /// Whether events were left out (a gap).
-    #[serde(default)]
     pub limited: bool,
 }
 
 /// `rooms.join.{id}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct JoinedRoom<'a> {
     /// State before the timeline (or full state for a new room).
-    #[serde(default, borrow)]
     pub state: Events<'a>,
     /// MSC4222 `state_after`: the state at the end of the timeline, replacing `state`.
-    #[serde(default, borrow, alias = "org.matrix.msc4222.state_after")]
     pub state_after: Option<Events<'a>>,
     /// The timeline.
-    #[serde(default, borrow)]
     pub timeline: Timeline<'a>,
 }
 
 /// `rooms.knock.{id}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct KnockedRoom<'a> {
     /// Stripped state (untrusted).
-    #[serde(default, borrow)]
     pub knock_state: Events<'a>,
 }
 
 /// `rooms.invite.{id}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct InvitedRoom<'a> {
     /// Stripped state (untrusted).
-    #[serde(default, borrow)]
     pub invite_state: Events<'a>,
 }
 
 /// `rooms.leave.{id}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct LeftRoom<'a> {
     /// State.
-    #[serde(default, borrow)]
     pub state: Events<'a>,
     /// Timeline.
-    #[serde(default, borrow)]
     pub timeline: Timeline<'a>,
 }
 
 impl<'a> SyncResponse<'a> {
-    /// Parses a sync response; only the envelope must be well-formed.
+    /// Parses a sync response; only the envelope must be well-formed. Unknown keys are
+    /// skipped, a known key may appear once, and `null` is refused where an object or array
+    /// is expected (except for `state_after`, where it means absent).
     pub fn from_json(text: &'a str) -> Result<Self> {
-        parse_json::<Self>(text).map_err(|e| json_error(&e, "sync response"))
+        json::read_str(text, |de| {
+            let mut rooms = None;
+            de.object("a sync response (an object)", |de, key| match key {
+                "rooms" => once(&mut rooms, "rooms", || read_rooms(de)),
+                _ => de.skip(),
+            })?;
+            Ok(Self {
+                rooms: rooms.unwrap_or_default(),
+            })
+        })
+        .map_err(|e| json_error(&e, "sync response"))
     }
+}
+
+fn read_rooms<'a>(de: &mut Deserializer<'a>) -> json::Result<Rooms<'a>> {
+    let (mut join, mut knock, mut invite, mut leave) = (None, None, None, None);
+    de.object("`rooms` (an object)", |de, key| match key {
+        "join" => once(&mut join, "join", || read_keyed(de, read_joined)),
+        "knock" => once(&mut knock, "knock", || {
+            read_keyed(de, |de| {
+                let knock_state = read_fields(de, "knock_state")?;
+                Ok(KnockedRoom { knock_state })
+            })
+        }),
+        "invite" => once(&mut invite, "invite", || {
+            read_keyed(de, |de| {
+                let invite_state = read_fields(de, "invite_state")?;
+                Ok(InvitedRoom { invite_state })
+            })
+        }),
+        "leave" => once(&mut leave, "leave", || read_keyed(de, read_left)),
+        _ => de.skip(),
+    })?;
+    Ok(Rooms {
+        join: join.unwrap_or_default(),
+        knock: knock.unwrap_or_default(),
+        invite: invite.unwrap_or_default(),
+        leave: leave.unwrap_or_default(),
+    })
+}
+
+/// An object keyed by room ID, each value read by `read`; sorted, the last of a repeated key
+/// winning.
+fn read_keyed<'a, T>(
+    de: &mut Deserializer<'a>,
+    mut read: impl FnMut(&mut Deserializer<'a>) -> json::Result<T>,
+) -> json::Result<Keyed<'a, T>> {
+    let mut entries: Vec<(Cow<'a, str>, Option<T>)> = Vec::new();
+    de.object("an object keyed by room ID", |de, key| {
+        entries.push((Cow::Owned(key.to_owned()), Some(read(de)?)));
+        Ok(())
+    })?;
+    let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_ref()).collect();
+    let order = sorted_last_of_each(&keys);
+    let mut sorted = Vec::with_capacity(order.len());
+    for index in order {
+        if let Some((key, value)) = entries.get_mut(index) {
+            if let Some(value) = value.take() {
+                sorted.push((std::mem::take(key), value));
+            }
+        }
+    }
+    Ok(Keyed(sorted))
+}
+
+fn read_joined<'a>(de: &mut Deserializer<'a>) -> json::Result<JoinedRoom<'a>> {
+    let (mut state, mut state_after, mut timeline) = (None, None, None);
+    de.object("a joined room (an object)", |de, key| match key {
+        "state" => once(&mut state, "state", || read_events(de)),
+        // MSC4222's unstable name is an alias: both at once is a repeated field.
+        "state_after" | "org.matrix.msc4222.state_after" => {
+            once(&mut state_after, "state_after", || {
+                if de.null()? {
+                    Ok(None)
+                } else {
+                    read_events(de).map(Some)
+                }
+            })
+        }
+        "timeline" => once(&mut timeline, "timeline", || read_timeline(de)),
+        _ => de.skip(),
+    })?;
+    Ok(JoinedRoom {
+        state: state.unwrap_or_default(),
+        state_after: state_after.flatten(),
+        timeline: timeline.unwrap_or_default(),
+    })
+}
+
+fn read_left<'a>(de: &mut Deserializer<'a>) -> json::Result<LeftRoom<'a>> {
+    let (mut state, mut timeline) = (None, None);
+    de.object("a left room (an object)", |de, key| match key {
+        "state" => once(&mut state, "state", || read_events(de)),
+        "timeline" => once(&mut timeline, "timeline", || read_timeline(de)),
+        _ => de.skip(),
+    })?;
+    Ok(LeftRoom {
+        state: state.unwrap_or_default(),
+        timeline: timeline.unwrap_or_default(),
+    })
+}
+
+/// An object with one field of interest, `name`, holding `{"events": [...]}`.
+fn read_fields<'a>(de: &mut Deserializer<'a>, name: &'static str) -> json::Result<Events<'a>> {
+    let mut events = None;
+    de.object("a room (an object)", |de, key| {
+        if key == name {
+            once(&mut events, name, || read_events(de))
+        } else {
+            de.skip()
+        }
+    })?;
+    Ok(events.unwrap_or_default())
+}
+
+/// `{"events": [...]}`.
+fn read_events<'a>(de: &mut Deserializer<'a>) -> json::Result<Events<'a>> {
+    let mut events = None;
+    de.object("an object with `events`", |de, key| match key {
+        "events" => once(&mut events, "events", || read_raw_list(de)),
+        _ => de.skip(),
+    })?;
+    Ok(Events {
+        events: events.unwrap_or_default(),
+    })
+}
+
+fn read_timeline<'a>(de: &mut Deserializer<'a>) -> json::Result<Timeline<'a>> {
+    let (mut events, mut limited) = (None, None);
+    de.object("a timeline (an object)", |de, key| match key {
+        "events" => once(&mut events, "events", || read_raw_list(de)),
+        "limited" => once(&mut limited, "limited", || de.bool("`limited` (a boolean)")),
+        _ => de.skip(),
+    })?;
+    Ok(Timeline {
+        events: events.unwrap_or_default(),
+        limited: limited.unwrap_or_default(),
+    })
+}
+
+/// An array of values, each kept as its text.
+fn read_raw_list<'a>(de: &mut Deserializer<'a>) -> json::Result<Vec<Raw<'a>>> {
+    let mut list = Vec::new();
+    de.array("an array of events", |de| {
+        list.push(de.raw_value()?);
+        Ok(())
+    })?;
+    Ok(list)
 }
 
 /// Parses raw events, keeping the ones that parse and counting the others.
