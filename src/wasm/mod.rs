@@ -10,6 +10,11 @@ mod types;
 
 use wasm_bindgen::prelude::*;
 
+/// The allocator: talc rather than the default dlmalloc (smaller wasm; see README).
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// Installs the panic hook when the module is instantiated, so a bug shows a message in the
 /// console instead of a bare `unreachable` trap.
 #[wasm_bindgen(start)]
