@@ -729,6 +729,27 @@ pub enum Loose<'de> {
     Other,
 }
 
+/// Any value, as [`Deserializer::scalar`] reads it.
+#[derive(Debug)]
+pub enum Scalar<'de> {
+    /// A string.
+    Str(Cow<'de, str>),
+    /// A non-negative integer.
+    UInt(u64),
+    /// A negative integer.
+    Int(i64),
+    /// A number with a fraction or an exponent, or an integer beyond 64 bits.
+    Float(f64),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
+    /// An array (skipped).
+    Array,
+    /// An object (skipped).
+    Object,
+}
+
 /// Reading by hand, for the hot shapes (events, member content): no serde visitors, one
 /// non-generic call per value. Shape errors are [`Category::Data`], as serde's are.
 impl<'de> Deserializer<'de> {
@@ -846,14 +867,33 @@ impl<'de> Deserializer<'de> {
     /// Any value, kept when it is a string or a non-negative integer.
     #[inline(never)]
     pub fn loose(&mut self) -> Result<Loose<'de>> {
-        if let b'{' | b'[' = self.peek_some()? {
+        Ok(match self.scalar()? {
+            Scalar::Str(s) => Loose::Str(s),
+            Scalar::UInt(n) => Loose::UInt(n),
+            _ => Loose::Other,
+        })
+    }
+
+    /// Any value: a scalar as read, a container (skipped) as its kind.
+    pub fn scalar(&mut self) -> Result<Scalar<'de>> {
+        let first = self.peek_some()?;
+        if let b'{' | b'[' = first {
             self.skip_value()?;
-            return Ok(Loose::Other);
+            return Ok(if first == b'{' {
+                Scalar::Object
+            } else {
+                Scalar::Array
+            });
         }
         Ok(match self.token()? {
-            Token::Str(s) => Loose::Str(s),
-            Token::U64(n) => Loose::UInt(n),
-            _ => Loose::Other,
+            Token::Str(s) => Scalar::Str(s),
+            Token::U64(n) => Scalar::UInt(n),
+            Token::I64(n) => Scalar::Int(n),
+            Token::F64(x) => Scalar::Float(x),
+            Token::Bool(b) => Scalar::Bool(b),
+            Token::Null => Scalar::Null,
+            // Containers were skipped above.
+            Token::Map | Token::Seq => return Err(self.syntax("expected a value")),
         })
     }
 

@@ -4,18 +4,18 @@
 //! (truncated); v6–9 integers and integer strings; v10+ integers only. Anything else is an event
 //! a homeserver would have rejected, so it is refused as bad input.
 
-use std::{borrow::Cow, collections::BTreeMap, fmt};
+use std::{collections::BTreeMap, fmt};
 
 use js_int::Int;
 use ruma_common::{OwnedUserId, UserId};
 use ruma_events::room::power_levels::{
     RoomPowerLevels, RoomPowerLevelsEventContent, RoomPowerLevelsSource, UserPowerLevel,
 };
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::de::Error as _;
 
 use super::{
     error::{Error, ErrorCode, Result},
-    json,
+    json::{self, Scalar},
     version::RoomVersion,
 };
 
@@ -41,13 +41,7 @@ impl PowerLevels {
     /// use are kept.
     pub fn parse(content: &str, version: &RoomVersion, creators: &[OwnedUserId]) -> Result<Self> {
         let mut levels = RoomPowerLevelsEventContent::new(version.rules());
-        let seed = ContentSeed {
-            version,
-            levels: &mut levels,
-        };
-        let mut deserializer = json::Deserializer::new(content);
-        seed.deserialize(&mut deserializer)
-            .and_then(|()| deserializer.end())
+        json::read_str(content, |de| read_content(de, version, &mut levels))
             .map_err(|e| invalid(e.to_string()))?;
         let source = RoomPowerLevelsSource::Original(levels);
         Ok(Self {
@@ -81,95 +75,77 @@ fn invalid(message: impl Into<String>) -> Error {
 }
 
 /// Reads the content object into `levels`.
-struct ContentSeed<'a> {
-    version: &'a RoomVersion,
-    levels: &'a mut RoomPowerLevelsEventContent,
-}
-
-impl<'de> DeserializeSeed<'de> for ContentSeed<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ContentSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("power levels content (an object)")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
-        let version = self.version;
-        let level = |key: &str, value: Level| normalize(&value, version, key).map_err(custom);
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let slot = match key.as_ref() {
-                "ban" => Some(&mut self.levels.ban),
-                "kick" => Some(&mut self.levels.kick),
-                "invite" => Some(&mut self.levels.invite),
-                "users_default" => Some(&mut self.levels.users_default),
-                "events_default" | "redact" | "state_default" => None,
-                "users" | "events" | "notifications" => {
-                    // A repeated key replaces the earlier map, as in any JSON object.
-                    let users = (key == "users").then(|| {
-                        self.levels.users.clear();
-                        &mut self.levels.users
-                    });
-                    map.next_value_seed(MapSeed {
-                        version,
-                        key: &key,
-                        users,
-                    })?;
-                    continue;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            let value = level(&key, map.next_value()?)?;
-            if let Some(slot) = slot {
-                *slot = value;
+fn read_content(
+    de: &mut json::Deserializer<'_>,
+    version: &RoomVersion,
+    levels: &mut RoomPowerLevelsEventContent,
+) -> json::Result<()> {
+    de.object("power levels content (an object)", |de, key| {
+        let slot = match key {
+            "ban" => Some(&mut levels.ban),
+            "kick" => Some(&mut levels.kick),
+            "invite" => Some(&mut levels.invite),
+            "users_default" => Some(&mut levels.users_default),
+            "events_default" | "redact" | "state_default" => None,
+            "users" | "events" | "notifications" => {
+                // A repeated key replaces the earlier map, as in any JSON object.
+                let users = (key == "users").then(|| {
+                    levels.users.clear();
+                    &mut levels.users
+                });
+                return read_map(de, version, key, users);
             }
+            _ => return de.skip(),
+        };
+        let value = read_level(de, version, key)?;
+        if let Some(slot) = slot {
+            *slot = value;
         }
         Ok(())
-    }
+    })
 }
 
 /// Reads `users`, `events` or `notifications`: every value a level; `users` keys user IDs.
-struct MapSeed<'a> {
-    version: &'a RoomVersion,
-    key: &'a str,
-    users: Option<&'a mut BTreeMap<OwnedUserId, Int>>,
-}
-
-impl<'de> DeserializeSeed<'de> for MapSeed<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for MapSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` as an object", self.key)
-    }
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> std::result::Result<(), A::Error> {
-        while let Some(name) = map.next_key::<Cow<'de, str>>()? {
-            let key = format!("{}.{name}", self.key);
-            let level = normalize(&map.next_value()?, self.version, &key).map_err(custom)?;
-            if let Some(users) = self.users.as_mut() {
-                let user = UserId::parse(name.as_ref())
-                    .map_err(|e| custom(format!("`{key}`: not a user ID: {e}")))?;
-                users.insert(user, level);
-            }
+fn read_map(
+    de: &mut json::Deserializer<'_>,
+    version: &RoomVersion,
+    name: &str,
+    mut users: Option<&mut BTreeMap<OwnedUserId, Int>>,
+) -> json::Result<()> {
+    let what = format!("`{name}` as an object");
+    de.object(&what, |de, entry| {
+        let key = format!("{name}.{entry}");
+        let level = read_level(de, version, &key)?;
+        if let Some(users) = users.as_mut() {
+            let user =
+                UserId::parse(entry).map_err(|e| custom(format!("`{key}`: not a user ID: {e}")))?;
+            users.insert(user, level);
         }
         Ok(())
-    }
+    })
 }
 
-fn custom<E: de::Error>(message: impl fmt::Display) -> E {
-    E::custom(message)
+/// Reads one level and validates it for the room version.
+fn read_level(
+    de: &mut json::Deserializer<'_>,
+    version: &RoomVersion,
+    key: &str,
+) -> json::Result<Int> {
+    let level = match de.scalar()? {
+        Scalar::Int(i) => Level::Int(i),
+        Scalar::UInt(n) => i64::try_from(n).map_or(Level::Float(n as f64), Level::Int),
+        Scalar::Float(x) => Level::Float(x),
+        Scalar::Str(s) => Level::Text(s.into_owned()),
+        Scalar::Bool(_) => Level::Other("a boolean"),
+        Scalar::Null => Level::Other("null"),
+        Scalar::Array => Level::Other("an array"),
+        Scalar::Object => Level::Other("an object"),
+    };
+    normalize(&level, version, key).map_err(custom)
+}
+
+fn custom(message: impl fmt::Display) -> json::Error {
+    json::Error::custom(message)
 }
 
 /// A power level as the JSON gives it, before the room version says what is valid.
@@ -191,51 +167,6 @@ impl fmt::Display for Level {
             Self::Text(s) => write!(f, "{s:?}"),
             Self::Other(kind) => f.write_str(kind),
         }
-    }
-}
-
-impl<'de> de::Deserialize<'de> for Level {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct LevelVisitor;
-        impl<'de> Visitor<'de> for LevelVisitor {
-            type Value = Level;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a power level")
-            }
-            fn visit_i64<E>(self, v: i64) -> std::result::Result<Level, E> {
-                Ok(Level::Int(v))
-            }
-            fn visit_u64<E>(self, v: u64) -> std::result::Result<Level, E> {
-                Ok(i64::try_from(v).map_or(Level::Float(v as f64), Level::Int))
-            }
-            fn visit_f64<E>(self, v: f64) -> std::result::Result<Level, E> {
-                Ok(Level::Float(v))
-            }
-            fn visit_str<E>(self, v: &str) -> std::result::Result<Level, E> {
-                Ok(Level::Text(v.to_owned()))
-            }
-            fn visit_bool<E>(self, _: bool) -> std::result::Result<Level, E> {
-                Ok(Level::Other("a boolean"))
-            }
-            fn visit_unit<E>(self) -> std::result::Result<Level, E> {
-                Ok(Level::Other("null"))
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<Level, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Level::Other("an array"))
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Level, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Level::Other("an object"))
-            }
-        }
-        d.deserialize_any(LevelVisitor)
     }
 }
 
@@ -345,10 +276,25 @@ mod tests {
             r#"{"users":[]}"#,
             r#"{"users":{"not a user":5}}"#,
             r#"{"events":{"m.room.name":"x"}}"#,
+            r#"{"ban":[]}"#,
+            r#"{"ban":{}}"#,
+            r#"{"ban":18446744073709551615}"#,
+            r#"{"notifications":{"room":[1]}}"#,
             "[]",
+            r#"{"ban":1} x"#,
         ] {
             assert!(parse("5", bad).is_err(), "{bad}");
         }
         assert!(parse("10", r#"{"ban":9007199254740991}"#).is_ok());
+        // Unknown keys may hold anything; a repeated `users` replaces the earlier one.
+        let pl = parse(
+            "10",
+            r#"{"x":[1,{"a":null}],"users":{"@a:hs":99},"users":{"@b:hs":7},"ban":1}"#,
+        )
+        .unwrap();
+        let level = |u: &str| pl.user(&UserId::parse(u).unwrap());
+        assert_eq!(level("@a:hs"), UserPowerLevel::Int(Int::from(0)));
+        assert_eq!(level("@b:hs"), UserPowerLevel::Int(Int::from(7)));
+        assert_eq!(pl.ban(), Int::from(1));
     }
 }
