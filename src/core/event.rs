@@ -88,7 +88,7 @@ impl<'a> RawEvent<'a> {
 }
 
 /// A lenient string field's value: the string, or `None` for any other value.
-fn loose_str<'a>(de: &mut json::Deserializer<'a>) -> json::Result<Option<Cow<'a, str>>> {
+pub fn loose_str<'a>(de: &mut json::Deserializer<'a>) -> json::Result<Option<Cow<'a, str>>> {
     Ok(match de.loose()? {
         Loose::Str(s) => Some(s),
         _ => None,

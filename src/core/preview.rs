@@ -1,9 +1,12 @@
 //! A room preview from stripped state (`knock_state`, `invite_state`): display data only.
 //! Stripped state is unsigned and attacker-controllable; nothing here grants a permission.
 
-use serde::Deserialize;
+use std::borrow::Cow;
 
-use super::event::{lenient_string, parse_json, RawEvent};
+use super::{
+    event::{loose_str, RawEvent},
+    json,
+};
 
 /// What a client shows about a room it is not in.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -28,22 +31,34 @@ pub struct RoomPreview {
     pub room_version: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Fields {
-    #[serde(default, deserialize_with = "lenient_string")]
-    name: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    url: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    topic: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    join_rule: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    alias: Option<String>,
-    #[serde(default, rename = "type", deserialize_with = "lenient_string")]
-    room_type: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    room_version: Option<String>,
+/// The content keys a preview reads, each a lenient string (any other value reads as absent).
+const KEYS: [&str; 7] = [
+    "name",
+    "url",
+    "topic",
+    "join_rule",
+    "alias",
+    "type",
+    "room_version",
+];
+
+/// The [`KEYS`] of a content object, in that order; `None` when the content is not an object
+/// or repeats one of them.
+fn read_fields(content: &str) -> Option<[Option<String>; 7]> {
+    let mut fields: [Option<Option<Cow<'_, str>>>; 7] = Default::default();
+    json::read_str(content, |de| {
+        de.object("state content (an object)", |de, key| {
+            match KEYS.iter().position(|k| *k == key) {
+                Some(i) => match fields.get_mut(i) {
+                    Some(slot) => json::once(slot, "a preview field", || loose_str(de)),
+                    None => de.skip(),
+                },
+                None => de.skip(),
+            }
+        })
+    })
+    .ok()?;
+    Some(fields.map(|f| f.flatten().map(Cow::into_owned)))
 }
 
 impl RoomPreview {
@@ -54,19 +69,21 @@ impl RoomPreview {
             if event.state_key.as_deref() != Some("") {
                 continue;
             }
-            let Ok(f) = parse_json::<Fields>(event.content.get()) else {
+            let Some([name, url, topic, join_rule, alias, room_type, room_version]) =
+                read_fields(event.content.get())
+            else {
                 continue;
             };
             match event.kind.as_ref() {
-                "m.room.name" => preview.name = f.name,
-                "m.room.avatar" => preview.avatar_url = f.url,
-                "m.room.topic" => preview.topic = f.topic,
-                "m.room.join_rules" => preview.join_rule = f.join_rule,
-                "m.room.canonical_alias" => preview.canonical_alias = f.alias,
+                "m.room.name" => preview.name = name,
+                "m.room.avatar" => preview.avatar_url = url,
+                "m.room.topic" => preview.topic = topic,
+                "m.room.join_rules" => preview.join_rule = join_rule,
+                "m.room.canonical_alias" => preview.canonical_alias = alias,
                 "m.room.encryption" => preview.encrypted = true,
                 "m.room.create" => {
-                    preview.room_type = f.room_type;
-                    preview.room_version = f.room_version;
+                    preview.room_type = room_type;
+                    preview.room_version = room_version;
                     preview.creator = Some(event.sender.clone().into_owned());
                 }
                 _ => {}
