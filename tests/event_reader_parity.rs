@@ -1,7 +1,7 @@
-//! The hand-written readers of events, member content, `unsigned` (`core::event`) and the
-//! `/sync` envelope (`core::sync`) against the serde-derived definitions they replaced (kept
-//! here as the reference), on random objects: repeated fields, `null`s, wrong types, escaped
-//! keys, unknown keys.
+//! The hand-written readers of events, member content, `unsigned` (`core::event`), the
+//! `/sync` envelope (`core::sync`), join rules and the stripped-state preview against the
+//! serde-derived definitions they replaced (kept here as the reference), on random objects:
+//! repeated fields, `null`s, wrong types, escaped keys, unknown keys.
 //! Both must accept the same objects, read the same fields, and fail with the same kind of
 //! error (syntax or shape).
 #![cfg(not(target_arch = "wasm32"))]
@@ -9,8 +9,10 @@
 use std::{borrow::Cow, collections::BTreeMap};
 
 use matrix_knock::core::{
-    event::{lenient_str, lenient_u64, MemberContent, RawEvent, Unsigned},
+    event::{lenient_str, lenient_string, lenient_u64, MemberContent, RawEvent, Unsigned},
+    join_rules::JoinRules,
     json::{self, Raw},
+    preview::RoomPreview,
     sync::{Events, SyncResponse, Timeline},
     ErrorCode,
 };
@@ -490,4 +492,200 @@ fn sync_envelope_reads_as_the_derived_reader_did() {
         accepted > 5_000 && refused > 5_000 && rooms > 5_000,
         "{accepted} / {refused} / {rooms}"
     );
+}
+
+/// Join rules content as derived before the hand-written reader.
+#[derive(Deserialize)]
+struct OldJoinRules<'a> {
+    #[serde(default, borrow, deserialize_with = "present")]
+    join_rule: Option<Option<Cow<'a, str>>>,
+    #[serde(default, borrow)]
+    allow: Option<Raw<'a>>,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Cow<'de, str>>>, D::Error> {
+    lenient_str(d).map(Some)
+}
+
+#[derive(Deserialize)]
+struct OldAllowEntry<'a> {
+    #[serde(rename = "type", default, borrow, deserialize_with = "lenient_str")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
+    room_id: Option<Cow<'a, str>>,
+}
+
+/// What the derived reader made of join rules content, written as `JoinRules`' `Debug`.
+fn old_join_rules(text: &str) -> String {
+    let Ok(content) = json::from_str::<OldJoinRules<'_>>(text) else {
+        return "Malformed".to_owned();
+    };
+    let rule = match content.join_rule {
+        None => return "Absent".to_owned(),
+        Some(None) => return "Malformed".to_owned(),
+        Some(Some(rule)) => rule,
+    };
+    let allow = || {
+        let entries: Vec<Raw<'_>> = content
+            .allow
+            .and_then(|a| json::from_str(a.get()).ok())
+            .unwrap_or_default();
+        let rooms: Vec<String> = entries
+            .iter()
+            .filter_map(|e| {
+                let e = json::from_str::<OldAllowEntry<'_>>(e.get()).ok()?;
+                (e.kind.as_deref() == Some("m.room_membership")).then_some(())?;
+                let id = e.room_id?;
+                ruma_common::RoomId::parse(id.as_ref()).ok()?;
+                Some(format!("{:?}", id.as_ref()))
+            })
+            .collect();
+        format!("[{}]", rooms.join(", "))
+    };
+    let rule = match rule.as_ref() {
+        "public" => "Public".to_owned(),
+        "invite" => "Invite".to_owned(),
+        "knock" => "Knock".to_owned(),
+        "private" => "Private".to_owned(),
+        "restricted" => format!("Restricted({})", allow()),
+        "knock_restricted" => format!("KnockRestricted({})", allow()),
+        other => format!("Custom({other:?})"),
+    };
+    format!("Rule({rule})")
+}
+
+#[test]
+fn join_rules_read_as_the_derived_reader_did() {
+    const RULES: &[&str] = &[
+        r#""restricted""#,
+        r#""knock_restricted""#,
+        r#""knock""#,
+        r#""public""#,
+        r#""odd""#,
+        "null",
+        "1",
+    ];
+    const ENTRIES: &[&str] = &[
+        r#"{"type":"m.room_membership","room_id":"!a:hs"}"#,
+        r#"{"room_id":"!b:hs","type":"m.room_membership"}"#,
+        r#"{"type":"m.room_membership","room_id":"!a:hs","room_id":"!c:hs"}"#,
+        r#"{"type":"m.room_membership","room_id":"not a room"}"#,
+        r#"{"type":"m.room_membership","room_id":null}"#,
+        r#"{"type":"other","room_id":"!d:hs"}"#,
+        r#"{"typ\u0065":"m.room_membership","room_id":"!e:hs"}"#,
+        r#"{"type":1,"room_id":"!f:hs"}"#,
+        r#""!g:hs""#,
+        "null",
+        "[]",
+    ];
+    let mut rng = Rng(17);
+    let mut kinds = std::collections::BTreeSet::new();
+    for case in 0..40_000 {
+        let mut entries: Vec<String> = vec![];
+        for _ in 0..rng.below(4) {
+            let entry = match rng.below(4) {
+                0 => format!(r#""join_rule":{}"#, rng.pick(RULES)),
+                1 => {
+                    let list: Vec<&str> = (0..rng.below(4)).map(|_| rng.pick(ENTRIES)).collect();
+                    format!(r#""allow":[{}]"#, list.join(","))
+                }
+                2 => format!(r#""allow":{}"#, rng.pick(VALUES)),
+                _ => format!(r#""other":{}"#, rng.pick(VALUES)),
+            };
+            entries.push(entry);
+        }
+        let text = if rng.below(30) == 0 {
+            rng.pick(VALUES).to_owned()
+        } else {
+            format!("{{{}}}", entries.join(","))
+        };
+        let Ok(raw) = json::from_str::<Raw<'_>>(&text) else {
+            continue; // the event reader refuses content that is not JSON
+        };
+        let new = format!("{:?}", JoinRules::parse(raw));
+        kinds.insert(new.split('(').next().map(str::to_owned));
+        assert_eq!(old_join_rules(&text), new, "case {case}: {text}");
+    }
+    assert!(kinds.len() >= 3, "{kinds:?}");
+}
+
+/// Stripped-state content fields as derived before the hand-written reader.
+#[derive(Deserialize)]
+struct OldFields {
+    #[serde(default, deserialize_with = "lenient_string")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    url: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    topic: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    join_rule: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    alias: Option<String>,
+    #[serde(default, rename = "type", deserialize_with = "lenient_string")]
+    room_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    room_version: Option<String>,
+}
+
+#[test]
+fn preview_reads_as_the_derived_reader_did() {
+    let keys = [
+        r#""name""#,
+        r#""url""#,
+        r#""topic""#,
+        r#""join_rule""#,
+        r#""alias""#,
+        r#""type""#,
+        r#""room_version""#,
+        r#""nam\u0065""#,
+        r#""other""#,
+    ];
+    const KINDS: &[&str] = &[
+        "m.room.name",
+        "m.room.avatar",
+        "m.room.topic",
+        "m.room.join_rules",
+        "m.room.canonical_alias",
+        "m.room.encryption",
+        "m.room.create",
+    ];
+    let mut rng = Rng(19);
+    let mut filled = 0;
+    for case in 0..40_000 {
+        let kind = rng.pick(KINDS);
+        let content = if rng.below(30) == 0 {
+            rng.pick(VALUES).to_owned()
+        } else {
+            object(&mut rng, &keys, &[])
+        };
+        let Ok(content_raw) = json::from_str::<Raw<'_>>(&content) else {
+            continue;
+        };
+        let event_text =
+            format!(r#"{{"type":"{kind}","state_key":"","sender":"@c:hs","content":{content}}}"#);
+        let Ok(event) = RawEvent::from_json(&event_text) else {
+            panic!("case {case}: {event_text}");
+        };
+        let new = RoomPreview::from_stripped(&[event]);
+        let mut old = RoomPreview::default();
+        if let Ok(f) = json::from_str::<OldFields>(content_raw.get()) {
+            match kind {
+                "m.room.name" => old.name = f.name,
+                "m.room.avatar" => old.avatar_url = f.url,
+                "m.room.topic" => old.topic = f.topic,
+                "m.room.join_rules" => old.join_rule = f.join_rule,
+                "m.room.canonical_alias" => old.canonical_alias = f.alias,
+                "m.room.encryption" => old.encrypted = true,
+                _ => {
+                    old.room_type = f.room_type;
+                    old.room_version = f.room_version;
+                    old.creator = Some("@c:hs".to_owned());
+                }
+            }
+        }
+        filled += usize::from(old != RoomPreview::default());
+        assert_eq!(old, new, "case {case}: {kind} {content}");
+    }
+    assert!(filled > 5_000, "{filled}");
 }

@@ -4,11 +4,10 @@
 use std::borrow::Cow;
 
 use ruma_common::{OwnedRoomId, RoomId};
-use serde::Deserialize;
 
 use super::{
-    event::{lenient_str, parse_json},
-    json::Raw,
+    event::loose_str,
+    json::{self, Raw},
 };
 
 /// A join rule.
@@ -60,22 +59,23 @@ impl JoinRules {
     /// Reads the content. In `allow`, entries that are not a valid `m.room_membership` rule
     /// are skipped, and an `allow` that is not an array counts as empty.
     pub fn parse(content: Raw<'_>) -> Self {
-        #[derive(Deserialize)]
-        struct Content<'a> {
-            #[serde(default, borrow, deserialize_with = "present")]
-            join_rule: Option<Option<Cow<'a, str>>>,
-            #[serde(default, borrow)]
-            allow: Option<Raw<'a>>,
-        }
-        let Ok(content) = parse_json::<Content<'_>>(content.get()) else {
+        let (mut join_rule, mut allow) = (None, None);
+        let read = json::read_str(content.get(), |de| {
+            de.object("join rules content (an object)", |de, key| match key {
+                "join_rule" => json::once(&mut join_rule, "join_rule", || loose_str(de)),
+                "allow" => json::once(&mut allow, "allow", || de.opt_raw()),
+                _ => de.skip(),
+            })
+        });
+        if read.is_err() {
             return Self::Malformed;
-        };
-        let rule = match content.join_rule {
+        }
+        let rule = match join_rule {
             None => return Self::Absent,
             Some(None) => return Self::Malformed,
             Some(Some(rule)) => rule,
         };
-        let allow = || content.allow.map(allowed_rooms).unwrap_or_default();
+        let allow = || allow.flatten().map(allowed_rooms).unwrap_or_default();
         Self::Rule(match rule.as_ref() {
             "public" => JoinRule::Public,
             "invite" => JoinRule::Invite,
@@ -88,31 +88,35 @@ impl JoinRules {
     }
 }
 
-/// A present key's lenient string (`Some(None)` when it is not a string).
-fn present<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<Cow<'de, str>>>, D::Error> {
-    lenient_str(d).map(Some)
-}
-
 /// The room IDs of the valid `m.room_membership` entries of an `allow` list.
 fn allowed_rooms(allow: Raw<'_>) -> Vec<OwnedRoomId> {
-    #[derive(Deserialize)]
-    struct Entry<'a> {
-        #[serde(rename = "type", default, borrow, deserialize_with = "lenient_str")]
-        kind: Option<Cow<'a, str>>,
-        #[serde(default, borrow, deserialize_with = "lenient_str")]
-        room_id: Option<Cow<'a, str>>,
-    }
-    let entries: Vec<Raw<'_>> = parse_json(allow.get()).unwrap_or_default();
+    let mut entries = Vec::new();
+    // Not an array: no entries.
+    let _ = json::read_str(allow.get(), |de| {
+        de.array("`allow` (an array)", |de| {
+            entries.push(de.raw_value()?);
+            Ok(())
+        })
+    });
     entries
         .iter()
-        .filter_map(|entry| {
-            let entry = parse_json::<Entry<'_>>(entry.get()).ok()?;
-            if entry.kind.as_deref() != Some("m.room_membership") {
-                return None;
-            }
-            RoomId::parse(entry.room_id?.as_ref()).ok()
-        })
+        .filter_map(|entry| RoomId::parse(membership_rule_room(entry.get())?.as_ref()).ok())
         .collect()
+}
+
+/// The `room_id` of an `allow` entry of type `m.room_membership`; `None` for an entry that is
+/// not an object, repeats a key, or is of another type.
+fn membership_rule_room(entry: &str) -> Option<Cow<'_, str>> {
+    let (mut kind, mut room_id) = (None, None);
+    json::read_str(entry, |de| {
+        de.object("an `allow` entry (an object)", |de, key| match key {
+            "type" => json::once(&mut kind, "type", || loose_str(de)),
+            "room_id" => json::once(&mut room_id, "room_id", || loose_str(de)),
+            _ => de.skip(),
+        })
+    })
+    .ok()?;
+    (kind.flatten().as_deref() == Some("m.room_membership"))
+        .then_some(room_id.flatten())
+        .flatten()
 }
