@@ -9,14 +9,97 @@
 use std::{borrow::Cow, collections::BTreeMap};
 
 use matrix_knock::core::{
-    event::{lenient_str, lenient_string, lenient_u64, MemberContent, RawEvent, Unsigned},
+    event::{MemberContent, RawEvent, Unsigned},
     join_rules::JoinRules,
-    json::{self, Raw},
+    json::{self, Loose, Raw},
     preview::RoomPreview,
     sync::{Events, SyncResponse, Timeline},
     ErrorCode,
 };
 use serde::{de, Deserialize, Deserializer};
+
+/// The derived readers' lenient fields (in the library until every reader was hand-written):
+/// accepts any JSON value without buffering it (unlike an untagged enum).
+struct LenientVisitor;
+
+impl<'de> de::Visitor<'de> for LenientVisitor {
+    type Value = Loose<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+        Ok(Loose::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+        Ok(Loose::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
+        Ok(Loose::Str(Cow::Owned(v)))
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
+        Ok(Loose::Other)
+    }
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E> {
+        Ok(u64::try_from(v).map_or(Loose::Other, Loose::UInt))
+    }
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E> {
+        Ok(Loose::UInt(v))
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
+        Ok(Loose::Other)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(Loose::Other)
+    }
+    fn visit_none<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(Loose::Other)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(Loose::Other)
+    }
+    fn visit_map<A: de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Loose::Other)
+    }
+}
+
+/// A string field, or `None` when the value has another type.
+fn lenient_str<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Cow<'de, str>>, D::Error> {
+    Ok(match d.deserialize_any(LenientVisitor)? {
+        Loose::Str(s) => Some(s),
+        Loose::UInt(_) | Loose::Other => None,
+    })
+}
+
+/// An owned string field, or `None` when the value has another type.
+fn lenient_string<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    Ok(lenient_str(d)?.map(Cow::into_owned))
+}
+
+/// A non-negative integer field, or `None` when the value is anything else.
+fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+    Ok(match d.deserialize_any(LenientVisitor)? {
+        Loose::UInt(n) => Some(n),
+        Loose::Str(_) | Loose::Other => None,
+    })
+}
 
 /// The event envelope as it was derived before the hand-written reader.
 #[derive(Debug, Deserialize)]

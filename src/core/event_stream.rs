@@ -163,10 +163,8 @@ fn not_an_array<S: Source>(mut window: Window<S>) -> Error {
     while window.refill() {}
     match window.text() {
         (text, None)
-            if json::from_str::<serde::de::IgnoredAny>(
-                text.get(window.pos..).unwrap_or_default(),
-            )
-            .is_ok() =>
+            if json::read_str(text.get(window.pos..).unwrap_or_default(), |de| de.skip())
+                .is_ok() =>
         {
             Error::new(
                 ErrorCode::InvalidEvent,

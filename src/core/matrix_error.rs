@@ -1,11 +1,12 @@
 //! Responses of the knock-related endpoints: success values and Matrix errors with a
 //! knock-aware meaning.
 
-use serde::Deserialize;
+use std::borrow::Cow;
 
 use super::{
     decision::Action,
-    event::{lenient_string, lenient_u64},
+    event::loose_str,
+    json::{self, Loose},
 };
 
 /// What a failed request means for knocking, a stable code per case.
@@ -71,14 +72,54 @@ pub struct MatrixError {
     pub description: String,
 }
 
-#[derive(Deserialize, Default)]
+/// The fields of a Matrix error body, each lenient (a value of another type reads as absent).
+#[derive(Default)]
 struct ErrorBody {
-    #[serde(default, deserialize_with = "lenient_string")]
     errcode: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
     error: Option<String>,
-    #[serde(default, deserialize_with = "lenient_u64")]
     retry_after_ms: Option<u64>,
+}
+
+impl ErrorBody {
+    /// Reads the body; anything but a JSON object without repeated fields reads as empty.
+    fn read(body: &str) -> Self {
+        let (mut errcode, mut error, mut retry_after_ms) = (None, None, None);
+        let read = json::read_str(body, |de| {
+            de.object("an error body (an object)", |de, key| match key {
+                "errcode" => json::once(&mut errcode, "errcode", || loose_str(de)),
+                "error" => json::once(&mut error, "error", || loose_str(de)),
+                "retry_after_ms" => json::once(&mut retry_after_ms, "retry_after_ms", || {
+                    Ok(match de.loose()? {
+                        Loose::UInt(ms) => Some(ms),
+                        _ => None,
+                    })
+                }),
+                _ => de.skip(),
+            })
+        });
+        if read.is_err() {
+            return Self::default();
+        }
+        let owned = |field: Option<Option<Cow<'_, str>>>| field.flatten().map(Cow::into_owned);
+        Self {
+            errcode: owned(errcode),
+            error: owned(error),
+            retry_after_ms: retry_after_ms.flatten(),
+        }
+    }
+}
+
+/// The `room_id` of a successful response body (`/knock`, `/join`), if it has a string one.
+pub fn response_room_id(body: &str) -> Option<String> {
+    let mut room_id = None;
+    json::read_str(body, |de| {
+        de.object("a response body (an object)", |de, key| match key {
+            "room_id" => json::once(&mut room_id, "room_id", || loose_str(de)),
+            _ => de.skip(),
+        })
+    })
+    .ok()?;
+    room_id.flatten().map(Cow::into_owned)
 }
 
 /// Interprets an error response for an action. `body` may be any text (proxies send HTML).
@@ -88,7 +129,7 @@ pub fn parse_error(
     body: &str,
     retry_after_header_s: Option<u64>,
 ) -> MatrixError {
-    let parsed: ErrorBody = super::event::parse_json::<ErrorBody>(body).unwrap_or_default();
+    let parsed = ErrorBody::read(body);
     let errcode = parsed.errcode.unwrap_or_else(|| "M_UNKNOWN".to_owned());
     let error = parsed.error.unwrap_or_default();
     let retry_after_ms = parsed
@@ -149,6 +190,44 @@ fn describe(action: Option<Action>, meaning: Meaning, retry_after_ms: Option<u64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_are_read_leniently() {
+        let fields = |body: &str| {
+            let e = parse_error(None, 400, body, Some(2));
+            (e.errcode, e.error, e.retry_after_ms)
+        };
+        let none = ("M_UNKNOWN".to_owned(), String::new(), Some(2000));
+        // Not JSON, not an object, a repeated field: nothing is read from the body.
+        for body in ["<html>", "[]", r#"{"errcode":"M_A","errcode":"M_B"}"#, ""] {
+            assert_eq!(fields(body), none, "{body}");
+        }
+        // Wrong types read as absent; the others are kept.
+        assert_eq!(
+            fields(r#"{"errcode":5,"error":"x","retry_after_ms":-1,"extra":[{}]}"#),
+            none_but_error("x")
+        );
+        assert_eq!(
+            fields(r#"{"errcode":"M_X","retry_after_ms":99}"#),
+            ("M_X".to_owned(), String::new(), Some(99))
+        );
+        assert_eq!(
+            response_room_id(r#"{"room_id":"!r:hs"}"#).as_deref(),
+            Some("!r:hs")
+        );
+        for body in [
+            r#"{"room_id":1}"#,
+            "{}",
+            "x",
+            r#"{"room_id":"a","room_id":"b"}"#,
+        ] {
+            assert_eq!(response_room_id(body), None, "{body}");
+        }
+    }
+
+    fn none_but_error(error: &str) -> (String, String, Option<u64>) {
+        ("M_UNKNOWN".to_owned(), error.to_owned(), Some(2000))
+    }
 
     #[test]
     fn errors_are_typed_with_knock_aware_meaning() {

@@ -4,14 +4,13 @@ use std::{borrow::Cow, collections::HashMap};
 
 use ruma_common::{OwnedRoomId, OwnedUserId, RoomId, UserId};
 use ruma_events::room::{member::MembershipState, power_levels::UserPowerLevel};
-use serde::Deserialize;
 
 use super::{
     error::{Error, ErrorCode, Result},
-    event::{parse_json, MemberContent, RawEvent, Unsigned},
+    event::{MemberContent, RawEvent, Unsigned},
     event_stream::{for_each_event, SliceSource, Source},
     join_rules::{JoinRule, JoinRules},
-    json::Raw,
+    json::{self, Raw},
     power_levels::PowerLevels,
     version::RoomVersion,
 };
@@ -131,16 +130,40 @@ pub struct RoomState {
 type QueueKey = (Option<u64>, String);
 
 /// The parts of `m.room.create` content we read (`null` counts as absent).
-#[derive(Deserialize)]
+/// The `m.room.create` content fields the rules read, each as its JSON text.
+#[derive(Default)]
 struct CreateContent<'a> {
-    #[serde(default, borrow)]
     room_version: Option<Raw<'a>>,
-    #[serde(default, borrow)]
     creator: Option<Raw<'a>>,
-    #[serde(default, borrow)]
     additional_creators: Option<Raw<'a>>,
-    #[serde(default, borrow, rename = "m.federate")]
     federate: Option<Raw<'a>>,
+}
+
+impl<'a> CreateContent<'a> {
+    /// Reads the content object: `null` reads as absent, a repeated field is refused.
+    fn read(text: &'a str) -> json::Result<Self> {
+        let (mut room_version, mut creator, mut additional_creators, mut federate) =
+            (None, None, None, None);
+        json::read_str(text, |de| {
+            de.object("m.room.create content (an object)", |de, key| match key {
+                "room_version" => json::once(&mut room_version, "room_version", || de.opt_raw()),
+                "creator" => json::once(&mut creator, "creator", || de.opt_raw()),
+                "additional_creators" => {
+                    json::once(&mut additional_creators, "additional_creators", || {
+                        de.opt_raw()
+                    })
+                }
+                "m.federate" => json::once(&mut federate, "m.federate", || de.opt_raw()),
+                _ => de.skip(),
+            })
+        })?;
+        Ok(Self {
+            room_version: room_version.flatten(),
+            creator: creator.flatten(),
+            additional_creators: additional_creators.flatten(),
+            federate: federate.flatten(),
+        })
+    }
 }
 
 /// One parsed state change, validated before anything is mutated.
@@ -171,10 +194,10 @@ impl RoomState {
     /// Starts a room from its `m.room.create` event alone.
     pub fn from_create(event: &RawEvent<'_>) -> Result<Self> {
         let invalid = |m: String| Error::new(ErrorCode::InvalidCreate, m);
-        let content: CreateContent<'_> = parse_json::<CreateContent<'_>>(event.content.get())
+        let content = CreateContent::read(event.content.get())
             .map_err(|e| invalid(format!("m.room.create content: {e}")))?;
         let string = |raw: Raw<'_>, what: &str| {
-            parse_json::<Cow<'_, str>>(raw.get())
+            json::read_str(raw.get(), |de| de.str("a string").map(Cow::into_owned))
                 .map_err(|_| invalid(format!("{what} is {}, not a string", raw.get())))
         };
         let version = match content.room_version {
@@ -190,7 +213,14 @@ impl RoomState {
         };
         let mut creators = vec![creator.clone()];
         if let (Some(raw), true) = (content.additional_creators, rules.additional_room_creators) {
-            let list = parse_json::<Vec<Cow<'_, str>>>(raw.get()).map_err(|_| {
+            let mut list = Vec::new();
+            let read = json::read_str(raw.get(), |de| {
+                de.array("a list of user IDs", |de| {
+                    list.push(de.str("a user ID")?);
+                    Ok(())
+                })
+            });
+            read.map_err(|_| {
                 invalid(format!(
                     "additional_creators is {}, not a list of user IDs",
                     raw.get()

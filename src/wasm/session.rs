@@ -13,7 +13,7 @@ use super::{
 };
 use crate::core::{
     lifecycle::{Change, KnockStatus},
-    matrix_error::parse_error,
+    matrix_error::{parse_error, response_room_id},
     session::{parse_seen, Session},
     Action,
 };
@@ -543,14 +543,7 @@ impl KnockSession {
             room_id: Option<&'a str>,
         }
         if (200..300).contains(&status) {
-            #[derive(serde::Deserialize, Default)]
-            struct Body {
-                #[serde(default, deserialize_with = "crate::core::event::lenient_string")]
-                room_id: Option<String>,
-            }
-            let room_id = crate::core::event::parse_json::<Body>(&text)
-                .ok()
-                .and_then(|body| body.room_id);
+            let room_id = response_room_id(&text);
             if let (Some(Action::Knock), Some(room), Some(id)) =
                 (action, field("room"), room_id.as_deref())
             {
