@@ -70,7 +70,7 @@ const cfg = {
   sdk: !opts["no-sdk"],
   sections: new Set((opts.only ?? "size,ingest,incremental,sync,memory").split(",")),
 };
-const BUDGET_GZIP = 122_880;
+const BUDGET_GZIP = 120_000; // issue 5: 120 KB, read as 120 000 bytes (as scripts/size-check)
 
 // ---------------------------------------------------------------------------------------
 // Helpers
