@@ -619,7 +619,7 @@ function targets() {
     const v = r.incremental["applyEvent(object) + knockRequests()"];
     t(v.total <= 5, `incremental update + re-query ≤ 5 µs per event (${r.incremental.members})`, us(v.total), us(v.cpu), v.cpu <= 5);
   }
-  if (r.size) t(r.size.wasm.gzip <= BUDGET_GZIP, "wasm ≤ 120 KiB gzip", kb(r.size.wasm.gzip));
+  if (r.size) t(r.size.wasm.gzip <= BUDGET_GZIP, "wasm ≤ 120 KB (120 000 bytes) gzip", `${bytes(r.size.wasm.gzip)} B`);
   const mem = r.memory?.rooms?.[n];
   if (mem) {
     t(mem.growJson / n <= 150, `≤ 150 bytes of wasm memory per member after ingest (growth, ${n})`, (mem.growJson / n).toFixed(0) + " B");
