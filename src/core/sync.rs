@@ -120,11 +120,7 @@ impl<'a> SyncResponse<'a> {
     /// is expected (except for `state_after`, where it means absent).
     pub fn from_json(text: &'a str) -> Result<Self> {
         json::read_str(text, |de| {
-            let mut rooms = None;
-            de.object("a sync response (an object)", |de, key| match key {
-                "rooms" => once(&mut rooms, "rooms", || read_rooms(de)),
-                _ => de.skip(),
-            })?;
+            let rooms = read_one(de, "a sync response (an object)", "rooms", read_rooms)?;
             Ok(Self {
                 rooms: rooms.unwrap_or_default(),
             })
@@ -139,14 +135,18 @@ fn read_rooms<'a>(de: &mut Deserializer<'a>) -> json::Result<Rooms<'a>> {
         "join" => once(&mut join, "join", || read_keyed(de, read_joined)),
         "knock" => once(&mut knock, "knock", || {
             read_keyed(de, |de| {
-                let knock_state = read_fields(de, "knock_state")?;
-                Ok(KnockedRoom { knock_state })
+                let knock_state = read_one(de, "a knocked room", "knock_state", read_events)?;
+                Ok(KnockedRoom {
+                    knock_state: knock_state.unwrap_or_default(),
+                })
             })
         }),
         "invite" => once(&mut invite, "invite", || {
             read_keyed(de, |de| {
-                let invite_state = read_fields(de, "invite_state")?;
-                Ok(InvitedRoom { invite_state })
+                let invite_state = read_one(de, "an invited room", "invite_state", read_events)?;
+                Ok(InvitedRoom {
+                    invite_state: invite_state.unwrap_or_default(),
+                })
             })
         }),
         "leave" => once(&mut leave, "leave", || read_keyed(de, read_left)),
@@ -221,26 +221,27 @@ fn read_left<'a>(de: &mut Deserializer<'a>) -> json::Result<LeftRoom<'a>> {
     })
 }
 
-/// An object with one field of interest, `name`, holding `{"events": [...]}`.
-fn read_fields<'a>(de: &mut Deserializer<'a>, name: &'static str) -> json::Result<Events<'a>> {
-    let mut events = None;
-    de.object("a room (an object)", |de, key| {
+/// An object (`what`) of which only the field `name` is read, by `read`; `None` without it.
+fn read_one<'a, T>(
+    de: &mut Deserializer<'a>,
+    what: &str,
+    name: &'static str,
+    read: impl Fn(&mut Deserializer<'a>) -> json::Result<T>,
+) -> json::Result<Option<T>> {
+    let mut value = None;
+    de.object(what, |de, key| {
         if key == name {
-            once(&mut events, name, || read_events(de))
+            once(&mut value, name, || read(de))
         } else {
             de.skip()
         }
     })?;
-    Ok(events.unwrap_or_default())
+    Ok(value)
 }
 
 /// `{"events": [...]}`.
 fn read_events<'a>(de: &mut Deserializer<'a>) -> json::Result<Events<'a>> {
-    let mut events = None;
-    de.object("an object with `events`", |de, key| match key {
-        "events" => once(&mut events, "events", || read_raw_list(de)),
-        _ => de.skip(),
-    })?;
+    let events = read_one(de, "an object with `events`", "events", read_raw_list)?;
     Ok(Events {
         events: events.unwrap_or_default(),
     })
