@@ -596,3 +596,62 @@ pub fn parse_room_id(room: &str) -> Result<OwnedRoomId> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create(content: &str) -> Result<RoomState> {
+        let text = format!(
+            r#"{{"type":"m.room.create","state_key":"","sender":"@c:hs","content":{content}}}"#
+        );
+        RoomState::from_create(&RawEvent::from_json(&text)?)
+    }
+
+    #[test]
+    fn create_content_is_read_field_by_field() {
+        let room = create(r#"{"room_version":null,"other":[{}]}"#).unwrap();
+        assert_eq!(
+            room.version().number(),
+            1,
+            "null reads as absent: version 1"
+        );
+        let room = create(r#"{"room_version":"12","additional_creators":["@a:hs"]}"#).unwrap();
+        assert_eq!(room.creators().len(), 2);
+        let room = create(r#"{"room_version":"10","m.federate":false}"#).unwrap();
+        assert!(!room.federate());
+        assert!(create(r#"{"room_version":"10","m.federate":null}"#)
+            .unwrap()
+            .federate());
+        for (content, code) in [
+            (
+                r#"{"room_version":"10","room_version":"10"}"#,
+                ErrorCode::InvalidCreate,
+            ),
+            (r#"{"room_version":10}"#, ErrorCode::InvalidCreate),
+            (
+                r#"{"room_version":"12","additional_creators":["@a:hs",null]}"#,
+                ErrorCode::InvalidCreate,
+            ),
+            (
+                r#"{"room_version":"12","additional_creators":"@a:hs"}"#,
+                ErrorCode::InvalidCreate,
+            ),
+            (
+                r#"{"room_version":"12","additional_creators":["a"]}"#,
+                ErrorCode::InvalidUserId,
+            ),
+            (
+                r#"{"room_version":"99"}"#,
+                ErrorCode::UnsupportedRoomVersion,
+            ),
+            ("[]", ErrorCode::InvalidCreate),
+        ] {
+            assert_eq!(
+                create(content).map(|_| ()).unwrap_err().code,
+                code,
+                "{content}"
+            );
+        }
+    }
+}
