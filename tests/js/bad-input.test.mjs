@@ -453,6 +453,9 @@ value("lone surrogate in content we do not read", () => room.applyEvent(ev("m.ro
   (r) => assert.deepEqual(r, { applied: true }));
 error("lone surrogate in a target ID is refused, not answered for another ID", "INVALID_INPUT", () => room.check("decline", "@mod:hs1", "@k\uD800:hs2"));
 error("lone surrogate in a session user ID", "INVALID_INPUT", () => new KnockSession("@a\uD800:hs3"));
+value("U+FFFD and other EF-byte characters are text, not a lone surrogate", () => room.check("knock", "@k:hs2", undefined, { reason: "\uFFFD \uE000 \uFFFF" }),
+  (d) => assert.equal(d.action, "knock"));
+
 error("lone surrogate in an action", "INVALID_INPUT", () => room.check("kno\uDC00ck", "@a:hs3"));
 
 // Sync: malformed envelopes, events for other rooms, stripped state that claims power.
