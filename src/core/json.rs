@@ -676,25 +676,27 @@ impl<'de> Deserializer<'de> {
 
     /// Reads an object's entries with `visitor` (its `{` read by [`Self::token`]).
     fn map<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        let read = visitor.visit_map(Entries {
-            de: self,
-            first: true,
-        });
-        self.depth_left += 1;
-        let value = read?;
-        self.leave(b'}')?;
-        Ok(value)
+        self.container(b'}', |entries| visitor.visit_map(entries))
     }
 
     /// Reads an array's elements with `visitor` (its `[` read by [`Self::token`]).
     fn seq<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        let read = visitor.visit_seq(Entries {
+        self.container(b']', |entries| visitor.visit_seq(entries))
+    }
+
+    /// Reads an opened container's items with `read`, then its `close`.
+    fn container<T>(
+        &mut self,
+        close: u8,
+        read: impl FnOnce(Entries<'_, 'de>) -> Result<T>,
+    ) -> Result<T> {
+        let read = read(Entries {
             de: self,
             first: true,
         });
         self.depth_left += 1;
         let value = read?;
-        self.leave(b']')?;
+        self.leave(close)?;
         Ok(value)
     }
 
