@@ -61,10 +61,7 @@ impl<'a> RawEvent<'a> {
                 "room_id" => json::once(&mut room_id, "room_id", || loose_str(de))?,
                 "origin_server_ts" => {
                     json::once(&mut origin_server_ts, "origin_server_ts", || {
-                        Ok(match de.loose()? {
-                            Loose::UInt(ts) if ts <= MAX_SAFE_INTEGER => Some(ts),
-                            _ => None,
-                        })
+                        Ok(loose_u64(de)?.filter(|ts| *ts <= MAX_SAFE_INTEGER))
                     })?
                 }
                 "content" => json::once(&mut content, "content", || de.raw_value())?,
@@ -90,6 +87,14 @@ impl<'a> RawEvent<'a> {
 pub fn loose_str<'a>(de: &mut json::Deserializer<'a>) -> json::Result<Option<Cow<'a, str>>> {
     Ok(match de.loose()? {
         Loose::Str(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// A lenient integer field's value: a non-negative integer, or `None` for any other value.
+pub fn loose_u64(de: &mut json::Deserializer<'_>) -> json::Result<Option<u64>> {
+    Ok(match de.loose()? {
+        Loose::UInt(n) => Some(n),
         _ => None,
     })
 }

@@ -90,15 +90,10 @@ impl JoinRules {
 
 /// The room IDs of the valid `m.room_membership` entries of an `allow` list.
 fn allowed_rooms(allow: Raw<'_>) -> Vec<OwnedRoomId> {
-    let mut entries = Vec::new();
     // Not an array: no entries.
-    let _ = json::read_str(allow.get(), |de| {
-        de.array("`allow` (an array)", |de| {
-            entries.push(de.raw_value()?);
-            Ok(())
-        })
-    });
+    let entries = json::read_str(allow.get(), |de| de.raw_array("`allow` (an array)"));
     entries
+        .unwrap_or_default()
         .iter()
         .filter_map(|entry| RoomId::parse(membership_rule_room(entry.get())?.as_ref()).ok())
         .collect()

@@ -853,6 +853,16 @@ impl<'de> Deserializer<'de> {
         }
     }
 
+    /// An array of any values, each kept as its text.
+    pub fn raw_array(&mut self, what: &str) -> Result<Vec<Raw<'de>>> {
+        let mut list = Vec::new();
+        self.array(what, |de| {
+            list.push(de.raw_value()?);
+            Ok(())
+        })?;
+        Ok(list)
+    }
+
     /// Any value, as its text.
     pub fn raw_value(&mut self) -> Result<Raw<'de>> {
         self.raw().map(Raw)

@@ -5,8 +5,8 @@ use std::borrow::Cow;
 
 use super::{
     decision::Action,
-    event::loose_str,
-    json::{self, Loose},
+    event::{loose_str, loose_u64},
+    json,
 };
 
 /// What a failed request means for knocking, a stable code per case.
@@ -88,12 +88,9 @@ impl ErrorBody {
             de.object("an error body (an object)", |de, key| match key {
                 "errcode" => json::once(&mut errcode, "errcode", || loose_str(de)),
                 "error" => json::once(&mut error, "error", || loose_str(de)),
-                "retry_after_ms" => json::once(&mut retry_after_ms, "retry_after_ms", || {
-                    Ok(match de.loose()? {
-                        Loose::UInt(ms) => Some(ms),
-                        _ => None,
-                    })
-                }),
+                "retry_after_ms" => {
+                    json::once(&mut retry_after_ms, "retry_after_ms", || loose_u64(de))
+                }
                 _ => de.skip(),
             })
         });

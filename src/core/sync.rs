@@ -241,7 +241,9 @@ fn read_one<'a, T>(
 
 /// `{"events": [...]}`.
 fn read_events<'a>(de: &mut Deserializer<'a>) -> json::Result<Events<'a>> {
-    let events = read_one(de, "an object with `events`", "events", read_raw_list)?;
+    let events = read_one(de, "an object with `events`", "events", |de| {
+        de.raw_array("an array of events")
+    })?;
     Ok(Events {
         events: events.unwrap_or_default(),
     })
@@ -250,7 +252,7 @@ fn read_events<'a>(de: &mut Deserializer<'a>) -> json::Result<Events<'a>> {
 fn read_timeline<'a>(de: &mut Deserializer<'a>) -> json::Result<Timeline<'a>> {
     let (mut events, mut limited) = (None, None);
     de.object("a timeline (an object)", |de, key| match key {
-        "events" => once(&mut events, "events", || read_raw_list(de)),
+        "events" => once(&mut events, "events", || de.raw_array("an array of events")),
         "limited" => once(&mut limited, "limited", || de.bool("`limited` (a boolean)")),
         _ => de.skip(),
     })?;
@@ -258,16 +260,6 @@ fn read_timeline<'a>(de: &mut Deserializer<'a>) -> json::Result<Timeline<'a>> {
         events: events.unwrap_or_default(),
         limited: limited.unwrap_or_default(),
     })
-}
-
-/// An array of values, each kept as its text.
-fn read_raw_list<'a>(de: &mut Deserializer<'a>) -> json::Result<Vec<Raw<'a>>> {
-    let mut list = Vec::new();
-    de.array("an array of events", |de| {
-        list.push(de.raw_value()?);
-        Ok(())
-    })?;
-    Ok(list)
 }
 
 /// Parses raw events, keeping the ones that parse and counting the others.
