@@ -199,6 +199,7 @@ const VALUES: &[&str] = &[
     r#""m.room.member""#,
     r#""@u:hs""#,
     r#""\u0040u:hs""#,
+    r#""\ud800""#,
     r#""""#,
     r#""knock""#,
     r#""join""#,
@@ -314,6 +315,66 @@ fn events_read_as_the_derived_reader_did() {
     );
 }
 
+/// Member content as [`MemberContent::read`] gives it, comparable.
+fn content_fields(c: MemberContent<'_>) -> OldContent {
+    OldContent {
+        membership: c.membership.into_owned(),
+        reason: c.reason.map(Cow::into_owned),
+        displayname: c.displayname.map(Cow::into_owned),
+        avatar_url: c.avatar_url.map(Cow::into_owned),
+        other_keys: c.other_keys,
+    }
+}
+
+/// An event's content is read once, with the event: what that read keeps of member content
+/// is what reading the content again gives, and the event reads as if content were skipped.
+#[test]
+fn member_content_read_with_the_event_is_the_content_read_again() {
+    let keys = [
+        r#""membership""#,
+        r#""reason""#,
+        r#""displayname""#,
+        r#""avatar_url""#,
+        r#""other""#,
+    ];
+    let mut rng = Rng(13);
+    let (mut fast, mut again) = (0, 0);
+    for case in 0..40_000 {
+        let content = if rng.below(20) == 0 {
+            rng.pick(VALUES).to_owned()
+        } else {
+            object(&mut rng, &keys, &[(r#""membership""#, r#""join""#)])
+        };
+        let text = format!(r#"{{"content":{content},"sender":"@u:hs","type":"m.room.member"}}"#);
+        let old = json::from_str::<OldEvent<'_>>(&text);
+        let new = RawEvent::from_json(&text);
+        let event = match (&old, new) {
+            (Ok(o), Ok(n)) => {
+                assert_eq!(o.content.get(), n.content.get(), "case {case}: {text}");
+                n
+            }
+            (Err(o), Err(n)) => {
+                assert_eq!(kind(o), n.code, "case {case}: {text}");
+                continue;
+            }
+            (old, new) => panic!("case {case}: {text}\nold: {old:?}\nnew: {new:?}"),
+        };
+        if event.member.is_some() {
+            fast += 1;
+        } else {
+            again += 1;
+        }
+        let with_event = event.member_content().map(content_fields);
+        let read_again = MemberContent::parse(event.content).map(content_fields);
+        match (with_event, read_again) {
+            (Ok(w), Ok(r)) => assert_eq!(w, r, "case {case}: {text}"),
+            (Err(w), Err(r)) => assert_eq!(w.code, r.code, "case {case}: {text}"),
+            (w, r) => panic!("case {case}: {text}\nwith the event: {w:?}\nagain: {r:?}"),
+        }
+    }
+    assert!(fast > 5_000 && again > 2_000, "{fast} / {again}");
+}
+
 #[test]
 fn member_content_and_unsigned_read_as_before() {
     let keys = [
@@ -334,13 +395,7 @@ fn member_content_and_unsigned_read_as_before() {
             object(&mut rng, &keys, &[(r#""membership""#, r#""join""#)])
         };
         let old = json::from_str::<OldContent>(&text);
-        let new = json::read_str(&text, MemberContent::read).map(|c| OldContent {
-            membership: c.membership.into_owned(),
-            reason: c.reason.map(Cow::into_owned),
-            displayname: c.displayname.map(Cow::into_owned),
-            avatar_url: c.avatar_url.map(Cow::into_owned),
-            other_keys: c.other_keys,
-        });
+        let new = json::read_str(&text, MemberContent::read).map(content_fields);
         match (&old, &new) {
             (Ok(o), Ok(n)) => {
                 accepted += 1;

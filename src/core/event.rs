@@ -28,6 +28,9 @@ pub struct RawEvent<'a> {
     pub origin_server_ts: Option<u64>,
     /// Content.
     pub content: Raw<'a>,
+    /// The content's member fields, read with it when it is an object with a string
+    /// `membership` (`None` otherwise: [`MemberContent::parse`] then reads `content`).
+    pub member: Option<MemberContent<'a>>,
     /// `unsigned`, when present and not `null`.
     pub unsigned: Option<Raw<'a>>,
 }
@@ -51,25 +54,27 @@ impl<'a> RawEvent<'a> {
         let mut content = None;
         let mut unsigned = None;
         de.object("an event (a JSON object)", |de, key| {
-            match key {
-                "type" => json::once(&mut kind, "type", || de.str("the event type (a string)"))?,
-                "state_key" => json::once(&mut state_key, "state_key", || {
+            // Byte patterns compile to a length switch and byte tests, not a call per key.
+            match key.as_bytes() {
+                b"type" => json::once(&mut kind, "type", || de.str("the event type (a string)"))?,
+                b"state_key" => json::once(&mut state_key, "state_key", || {
                     de.opt_str("a state key (a string)")
                 })?,
-                "sender" => json::once(&mut sender, "sender", || de.str("the sender (a string)"))?,
-                "event_id" => json::once(&mut event_id, "event_id", || loose_str(de))?,
-                "room_id" => json::once(&mut room_id, "room_id", || loose_str(de))?,
-                "origin_server_ts" => {
+                b"sender" => json::once(&mut sender, "sender", || de.str("the sender (a string)"))?,
+                b"event_id" => json::once(&mut event_id, "event_id", || loose_str(de))?,
+                b"room_id" => json::once(&mut room_id, "room_id", || loose_str(de))?,
+                b"origin_server_ts" => {
                     json::once(&mut origin_server_ts, "origin_server_ts", || {
                         Ok(loose_u64(de)?.filter(|ts| *ts <= MAX_SAFE_INTEGER))
                     })?
                 }
-                "content" => json::once(&mut content, "content", || de.raw_value())?,
-                "unsigned" => json::once(&mut unsigned, "unsigned", || de.opt_raw())?,
+                b"content" => json::once(&mut content, "content", || read_content(de))?,
+                b"unsigned" => json::once(&mut unsigned, "unsigned", || de.opt_raw())?,
                 _ => de.skip()?,
             }
             Ok(())
         })?;
+        let (content, member) = content.ok_or_else(|| json::missing("content"))?;
         Ok(Self {
             kind: kind.ok_or_else(|| json::missing("type"))?,
             state_key: state_key.flatten(),
@@ -77,10 +82,29 @@ impl<'a> RawEvent<'a> {
             event_id: event_id.flatten(),
             room_id: room_id.flatten(),
             origin_server_ts: origin_server_ts.flatten(),
-            content: content.ok_or_else(|| json::missing("content"))?,
+            content,
+            member,
             unsigned: unsigned.flatten(),
         })
     }
+
+    /// The member content: as read with the event, or parsed from `content`.
+    pub fn member_content(&self) -> Result<MemberContent<'a>> {
+        match &self.member {
+            Some(member) => Ok(member.clone()),
+            None => MemberContent::parse(self.content),
+        }
+    }
+}
+
+/// Reads `content` once, for its text and its member fields: most events in a room's state
+/// are member events, and their `type` may come after `content`. Content that is not member
+/// content is skipped instead (and [`MemberContent::parse`] reports why, if it is needed).
+fn read_content<'a>(
+    de: &mut json::Deserializer<'a>,
+) -> json::Result<(Raw<'a>, Option<MemberContent<'a>>)> {
+    let (member, raw) = de.try_with_raw(MemberContent::read_fields)?;
+    Ok((raw, member.flatten()))
 }
 
 /// A lenient string field's value: the string, or `None` for any other value.
@@ -130,7 +154,7 @@ pub fn json_error(e: &json::Error, what: &str) -> Error {
 
 /// The fields of `m.room.member` content we read. Display fields of the wrong type are ignored
 /// (servers relay them unchecked); `membership` is required, as the auth rules require it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct MemberContent<'a> {
     /// The membership.
     pub membership: Cow<'a, str>,
@@ -148,6 +172,11 @@ impl<'a> MemberContent<'a> {
     /// Reads member content: `membership` must be a string (the last one given counts), the
     /// display fields are lenient.
     pub fn read(de: &mut json::Deserializer<'a>) -> json::Result<Self> {
+        Self::read_fields(de)?.ok_or_else(|| json::missing("membership"))
+    }
+
+    /// Reads an object's member fields, or `None` when it has no `membership`.
+    fn read_fields(de: &mut json::Deserializer<'a>) -> json::Result<Option<Self>> {
         let mut membership = None;
         let mut content = MemberContent {
             membership: Cow::Borrowed(""),
@@ -157,11 +186,11 @@ impl<'a> MemberContent<'a> {
             other_keys: false,
         };
         de.object("m.room.member content", |de, key| {
-            match key {
-                "membership" => membership = Some(de.str("a membership (a string)")?),
-                "reason" => content.reason = loose_str(de)?,
-                "displayname" => content.displayname = loose_str(de)?,
-                "avatar_url" => content.avatar_url = loose_str(de)?,
+            match key.as_bytes() {
+                b"membership" => membership = Some(de.str("a membership (a string)")?),
+                b"reason" => content.reason = loose_str(de)?,
+                b"displayname" => content.displayname = loose_str(de)?,
+                b"avatar_url" => content.avatar_url = loose_str(de)?,
                 _ => {
                     content.other_keys = true;
                     de.skip()?;
@@ -169,8 +198,10 @@ impl<'a> MemberContent<'a> {
             }
             Ok(())
         })?;
-        content.membership = membership.ok_or_else(|| json::missing("membership"))?;
-        Ok(content)
+        Ok(membership.map(|membership| MemberContent {
+            membership,
+            ..content
+        }))
     }
 }
 

@@ -240,7 +240,7 @@ impl<'de> Deserializer<'de> {
 
     /// Skips whitespace; the next byte, or an end-of-input error.
     #[inline(always)]
-    fn peek_some(&mut self) -> Result<u8> {
+    pub fn peek_some(&mut self) -> Result<u8> {
         match self.peek() {
             Some(b) => Ok(b),
             None => Err(self.eof()),
@@ -283,14 +283,13 @@ impl<'de> Deserializer<'de> {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
         /// Whether any byte of `word` is below `n` (n ≤ 128).
+        #[inline(always)]
         fn any_below(word: u64, n: u8) -> bool {
             word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH != 0
         }
         let mut i = from;
-        while let Some(chunk) = self.input.get(i..i + 8) {
-            let mut bytes = [0; 8];
-            bytes.copy_from_slice(chunk);
-            let word = u64::from_le_bytes(bytes);
+        while let Some(chunk) = self.input.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+            let word = u64::from_le_bytes(*chunk);
             let quote = word ^ (ONES * u64::from(b'"'));
             let backslash = word ^ (ONES * u64::from(b'\\'));
             if any_below(word, 0x20) || any_below(quote, 1) || any_below(backslash, 1) {
@@ -866,6 +865,22 @@ impl<'de> Deserializer<'de> {
     /// Any value, as its text.
     pub fn raw_value(&mut self) -> Result<Raw<'de>> {
         self.raw().map(Raw)
+    }
+
+    /// Reads the next value with `read`, and returns its text too. Where `read` fails, the
+    /// value is skipped instead and read as `None` (so `read` may refuse valid JSON).
+    pub fn try_with_raw<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<(Option<T>, Raw<'de>)> {
+        self.peek_some()?;
+        let (start, depth_left) = (self.pos, self.depth_left);
+        let value = read(self).ok();
+        if value.is_none() {
+            (self.pos, self.depth_left) = (start, depth_left);
+            self.skip_value()?;
+        }
+        Ok((value, Raw(self.utf8(start, self.pos)?)))
     }
 
     /// Any value as its text, or `null` for `None`.

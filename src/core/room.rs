@@ -7,7 +7,7 @@ use ruma_events::room::{member::MembershipState, power_levels::UserPowerLevel};
 
 use super::{
     error::{Error, ErrorCode, Result},
-    event::{MemberContent, RawEvent, Unsigned},
+    event::{RawEvent, Unsigned},
     event_stream::{for_each_event, SliceSource, Source},
     join_rules::{JoinRule, JoinRules},
     json::{self, Raw},
@@ -550,7 +550,7 @@ fn knock_ts(member: &Member) -> Option<u64> {
 /// The member a member event sets; `unsigned` (for the previous membership) is read only for
 /// members who are not joined.
 fn member_from_event(event: &RawEvent<'_>) -> Result<Member> {
-    let content = MemberContent::parse(event.content)?;
+    let content = event.member_content()?;
     let membership = content.membership();
     let plain_self_event = event.state_key.as_deref() == Some(event.sender.as_ref())
         && content.reason.is_none()

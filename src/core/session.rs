@@ -565,5 +565,5 @@ fn own_member_event<'e, 'a>(
         .iter()
         .rev()
         .filter(|e| e.kind == "m.room.member" && e.state_key.as_deref() == Some(me))
-        .find_map(|e| MemberContent::parse(e.content).ok().map(|c| (e, c)))
+        .find_map(|e| e.member_content().ok().map(|c| (e, c)))
 }
