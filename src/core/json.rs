@@ -505,8 +505,12 @@ impl<'de> Deserializer<'de> {
                 Some((b'-', digits)) => (true, digits),
                 _ => (false, text),
             };
+            // n * 10 + d without overflow, checked by comparison: wasm has no 64-bit
+            // multiply-high, so `checked_mul` would be a 128-bit multiply call per digit.
+            const MAX_TENTH: u64 = u64::MAX / 10;
             let magnitude = digits.iter().try_fold(0u64, |n, d| {
-                n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+                let d = u64::from(d - b'0');
+                (n < MAX_TENTH || (n == MAX_TENTH && d <= u64::MAX % 10)).then(|| n * 10 + d)
             });
             match (negative, magnitude) {
                 (false, Some(n)) => return Ok(Token::U64(n)),
