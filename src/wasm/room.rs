@@ -56,11 +56,14 @@ impl Room {
             return Ok(());
         }
         if let Some(index) = old {
-            cache.all.splice_many(index as u32, 1, &[]);
+            cache.all.unchecked_ref::<Items>().remove(index as u32, 1);
         }
         if let Some((index, request)) = new {
             let entry = Object::freeze(&to_js(&JsKnockRequest::from(&request))?.into());
-            cache.all.splice(index as u32, 0, &entry);
+            cache
+                .all
+                .unchecked_ref::<Items>()
+                .insert(index as u32, 0, &entry);
         }
         cache.shown = None;
         Ok(())
@@ -300,6 +303,23 @@ impl Room {
     pub fn member_count(&self) -> usize {
         self.inner.member_count()
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// An array, for `splice` calls that return nothing: js-sys's return the removed items
+    /// (one more JS value per call), and its `splice_many` spreads an empty array of items,
+    /// which cost more than the rest of a queue patch.
+    #[wasm_bindgen(extends = Array)]
+    type Items;
+
+    /// `array.splice(start, count)`.
+    #[wasm_bindgen(method, js_name = splice)]
+    fn remove(this: &Items, start: u32, count: u32);
+
+    /// `array.splice(start, count, item)`.
+    #[wasm_bindgen(method, js_name = splice)]
+    fn insert(this: &Items, start: u32, count: u32, item: &JsValue);
 }
 
 /// `applyEvent`'s result: one frozen object per outcome, made once.
