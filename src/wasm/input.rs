@@ -6,10 +6,23 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::event_stream::Source;
 
-/// Encodes a JS string as UTF-8 on the JS side (`TextEncoder`), then copies the bytes in once:
-/// cheaper than the string glue, which over-allocates threefold on non-ASCII text.
-pub fn utf8_from_js(text: &JsValue) -> Vec<u8> {
-    ENCODER.with(|encoder| encoder.encode(text).to_vec())
+/// A JS string as UTF-8 in linear memory, without wasm-bindgen's string glue, which copies an
+/// ASCII prefix one character at a time in JS (~1.7 µs for a 500-character event, against
+/// 0.13 µs for `encodeInto`). A short string is encoded straight into a buffer of 3 bytes per
+/// UTF-16 unit (always enough); a long one on the JS side, then copied in once, so it never
+/// claims three times its length.
+pub fn utf8_from_js(text: &JsString) -> Vec<u8> {
+    const DIRECT_MAX_UNITS: u32 = 1 << 16;
+    ENCODER.with(|encoder| {
+        let units = text.length();
+        if units > DIRECT_MAX_UNITS {
+            return encoder.encode(text).to_vec();
+        }
+        let mut buf = vec![0; units as usize * 3];
+        let written = encoder.encode_into(text, &mut buf).written() as usize;
+        buf.truncate(written);
+        buf
+    })
 }
 
 /// A JS string read in chunks with `TextEncoder.encodeInto`, a chunk never ending between the
@@ -92,7 +105,7 @@ extern "C" {
     #[wasm_bindgen(constructor)]
     fn new() -> TextEncoder;
     #[wasm_bindgen(method)]
-    fn encode(this: &TextEncoder, input: &JsValue) -> Uint8Array;
+    fn encode(this: &TextEncoder, input: &JsString) -> Uint8Array;
     #[wasm_bindgen(method, js_name = encodeInto)]
     fn encode_into(this: &TextEncoder, input: &JsString, dest: &mut [u8]) -> EncodeResult;
 

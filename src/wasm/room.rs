@@ -6,14 +6,12 @@ use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
 use super::{
-    error::{
-        optional_string_arg, string_arg, stringify, stringify_js, to_js as error_to_js, JsResult,
-    },
-    input::{BytesSource, StringSource},
+    error::{optional_string_arg, string_arg, stringify_js, to_js as error_to_js, JsResult},
+    input::{utf8_from_js, BytesSource, StringSource},
     types::{context_from_js, level_number, to_js, JsDecision, JsKnockRequest},
 };
 use crate::core::{
-    event::RawEvent,
+    event::{utf8, RawEvent},
     event_stream::Source,
     room::{parse_user_id, Ignored},
     Action, Context, RoomState,
@@ -127,16 +125,18 @@ impl Room {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "StateEvent | string")] event: JsValue,
     ) -> JsResult<JsValue> {
-        let text = match event.as_string() {
-            Some(text) => text,
-            None if event.is_object() => stringify(&event, "event")?,
-            None => {
-                return Err(super::error::invalid_input(
-                    "event must be an object or JSON text",
-                ))
-            }
+        let text = if event.is_string() {
+            event.unchecked_into()
+        } else if event.is_object() {
+            stringify_js(&event, "event")?
+        } else {
+            return Err(super::error::invalid_input(
+                "event must be an object or JSON text",
+            ));
         };
-        let event = RawEvent::from_json(&text).map_err(error_to_js)?;
+        let bytes = utf8_from_js(&text);
+        let text = utf8(&bytes).map_err(error_to_js)?;
+        let event = RawEvent::from_json(text).map_err(error_to_js)?;
         let member = (event.kind == "m.room.member")
             .then_some(event.state_key.as_deref())
             .flatten();

@@ -244,7 +244,7 @@ impl KnockSession {
     ) -> JsResult<JsValue> {
         let (owned, bytes);
         let text: &str = if body.is_string() {
-            bytes = super::input::utf8_from_js(&body);
+            bytes = super::input::utf8_from_js(body.unchecked_ref());
             crate::core::event::utf8(&bytes).map_err(error_to_js)?
         } else if body.is_instance_of::<js_sys::Uint8Array>() {
             bytes = js_sys::Uint8Array::from(body).to_vec();

@@ -196,6 +196,30 @@ test("knockRequests is cached until the queue changes and patched to match a reb
   room.free();
 });
 
+test("applyEvent reads text and objects alike: multi-byte text, lone surrogates, both sides of the direct-encoding limit", () => {
+  // Texts up to 65 536 UTF-16 units are encoded straight into wasm memory, longer ones through
+  // a JS buffer: reasons just below and above that length, in ASCII and with surrogate pairs.
+  const reasons = ["Zoë 🙏 日本語", "a".repeat(65_400), "🎉".repeat(32_700), "b".repeat(70_000), "𝔘é".repeat(40_000)];
+  reasons.forEach((reason, i) => {
+    const event = ev("m.room.member", `@k${i}:hs2`, `@k${i}:hs2`, { membership: "knock", reason, displayname: `Ł${i} 😀` }, { origin_server_ts: 9000 + i });
+    const text = JSON.stringify(event);
+    const [byText, byObject] = [Room.fromStateEvents(knockRoom()), Room.fromStateEvents(knockRoom())];
+    assert.deepEqual(byText.applyEvent(text), byObject.applyEvent(event));
+    const entry = (room) => room.knockRequests().find((k) => k.userId === `@k${i}:hs2`);
+    assert.equal(entry(byText).reason, reason);
+    assert.equal(entry(byText).displayName, `Ł${i} 😀`);
+    assert.deepEqual(entry(byText), entry(byObject));
+    byText.free();
+    byObject.free();
+  });
+  // Raw text (not from JSON.stringify) with a lone surrogate: read as U+FFFD, as the string
+  // conversion of every other argument does.
+  const room = Room.fromStateEvents(knockRoom());
+  room.applyEvent('{"type":"m.room.member","state_key":"@s:hs2","sender":"@s:hs2","content":{"membership":"knock","reason":"a\uD800b"}}');
+  assert.equal(room.knockRequests().find((k) => k.userId === "@s:hs2").reason, "a\uFFFDb");
+  room.free();
+});
+
 test("large state text is read through the window intact: surrogate pairs and multi-byte text at every cut", () => {
   // ~1.5 MB of JSON: several refills of the 256 KiB window, with emoji (surrogate pairs in
   // UTF-16, 4 bytes in UTF-8) and 2-3 byte characters spread so that chunk ends land inside them.
