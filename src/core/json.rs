@@ -240,7 +240,7 @@ impl<'de> Deserializer<'de> {
 
     /// Skips whitespace; the next byte, or an end-of-input error.
     #[inline(always)]
-    pub fn peek_some(&mut self) -> Result<u8> {
+    fn peek_some(&mut self) -> Result<u8> {
         match self.peek() {
             Some(b) => Ok(b),
             None => Err(self.eof()),
