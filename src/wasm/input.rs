@@ -4,6 +4,7 @@
 use js_sys::{JsString, Uint8Array};
 use wasm_bindgen::prelude::*;
 
+use super::error::{invalid_input, stringify_js, JsResult};
 use crate::core::event_stream::Source;
 
 /// A JS string as UTF-8 in linear memory, without wasm-bindgen's string glue, which copies an
@@ -23,6 +24,19 @@ pub fn utf8_from_js(text: &JsString) -> Vec<u8> {
         buf.truncate(written);
         buf
     })
+}
+
+/// JSON input as UTF-8: JSON text, or an object as `JSON.stringify` writes it; `not_json` is
+/// the `INVALID_INPUT` message for any other value.
+pub fn json_utf8(value: &JsValue, what: &str, not_json: &str) -> JsResult<Vec<u8>> {
+    let text = if value.is_string() {
+        value.unchecked_ref::<JsString>().clone()
+    } else if value.is_object() {
+        stringify_js(value, what)?
+    } else {
+        return Err(invalid_input(not_json));
+    };
+    Ok(utf8_from_js(&text))
 }
 
 /// A JS string read in chunks with `TextEncoder.encodeInto`, a chunk never ending between the

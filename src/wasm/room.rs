@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{
     error::{optional_string_arg, string_arg, stringify_js, to_js as error_to_js, JsResult},
-    input::{utf8_from_js, BytesSource, StringSource},
+    input::{json_utf8, BytesSource, StringSource},
     types::{context_from_js, level_number, to_js, JsDecision, JsKnockRequest},
 };
 use crate::core::{
@@ -125,16 +125,7 @@ impl Room {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "StateEvent | string")] event: JsValue,
     ) -> JsResult<JsValue> {
-        let text = if event.is_string() {
-            event.unchecked_into()
-        } else if event.is_object() {
-            stringify_js(&event, "event")?
-        } else {
-            return Err(super::error::invalid_input(
-                "event must be an object or JSON text",
-            ));
-        };
-        let bytes = utf8_from_js(&text);
+        let bytes = json_utf8(&event, "event", "event must be an object or JSON text")?;
         let text = utf8(&bytes).map_err(error_to_js)?;
         let event = RawEvent::from_json(text).map_err(error_to_js)?;
         let member = (event.kind == "m.room.member")

@@ -4,10 +4,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{
-    error::{
-        invalid_input, optional_string_arg, string_arg, stringify, strings_arg,
-        to_js as error_to_js, JsResult,
-    },
+    error::{optional_string_arg, string_arg, strings_arg, to_js as error_to_js, JsResult},
     requests::{body_text, matrix_error_to_js, options_from_js, request_to_js},
     types::{context_from_js, in_order, to_js, to_json, JsDecision, JsKnockRequest, Pairs},
 };
@@ -242,21 +239,16 @@ impl KnockSession {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] body: JsValue,
     ) -> JsResult<JsValue> {
-        let (owned, bytes);
-        let text: &str = if body.is_string() {
-            bytes = super::input::utf8_from_js(body.unchecked_ref());
-            crate::core::event::utf8(&bytes).map_err(error_to_js)?
-        } else if body.is_instance_of::<js_sys::Uint8Array>() {
-            bytes = js_sys::Uint8Array::from(body).to_vec();
-            crate::core::event::utf8(&bytes).map_err(error_to_js)?
-        } else if body.is_object() {
-            owned = stringify(&body, "sync response")?;
-            &owned
+        let bytes = if body.is_instance_of::<js_sys::Uint8Array>() {
+            js_sys::Uint8Array::from(body).to_vec()
         } else {
-            return Err(invalid_input(
+            super::input::json_utf8(
+                &body,
+                "sync response",
                 "the sync response must be JSON text, UTF-8 bytes or an object",
-            ));
+            )?
         };
+        let text = crate::core::event::utf8(&bytes).map_err(error_to_js)?;
         let changes = self
             .inner
             .ingest_sync(text, now_ms())
