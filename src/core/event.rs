@@ -88,6 +88,19 @@ impl<'a> RawEvent<'a> {
         })
     }
 
+    /// The event as an `m.room.member` event (whatever its type): its member content read,
+    /// or an error.
+    pub fn member_event(&self) -> Result<MemberEvent<'_>> {
+        Ok(MemberEvent {
+            state_key: self.state_key.as_deref().unwrap_or_default(),
+            sender: &self.sender,
+            event_id: self.event_id.as_deref(),
+            room_id: self.room_id.as_deref(),
+            origin_server_ts: self.origin_server_ts,
+            content: self.member_content()?,
+        })
+    }
+
     /// The member content: as read with the event, or parsed from `content`.
     pub fn member_content(&self) -> Result<MemberContent<'a>> {
         match &self.member {
@@ -127,6 +140,31 @@ pub fn loose_u64(de: &mut json::Deserializer<'_>) -> json::Result<Option<u64>> {
 pub fn utf8(bytes: &[u8]) -> Result<&str> {
     std::str::from_utf8(bytes)
         .map_err(|e| Error::new(ErrorCode::InvalidJson, format!("not UTF-8 JSON text: {e}")))
+}
+
+/// Takes the first `units` UTF-16 units of `text` (a JS string's length) off its front, or
+/// `None` when `text` is shorter or the count ends inside a character.
+pub fn take_utf16<'a>(text: &mut &'a str, units: usize) -> Option<&'a str> {
+    let end = match text.as_bytes().get(..units) {
+        Some(head) if head.is_ascii() => units,
+        _ => {
+            let (mut counted, mut end) = (0, 0);
+            for c in text.chars() {
+                if counted >= units {
+                    break;
+                }
+                counted += c.len_utf16();
+                end += c.len_utf8();
+            }
+            if counted != units {
+                return None;
+            }
+            end
+        }
+    };
+    let (head, rest) = (text.get(..end)?, text.get(end..)?);
+    *text = rest;
+    Some(head)
 }
 
 /// Parses a JSON array of events.
@@ -222,6 +260,24 @@ impl MemberContent<'_> {
     }
 }
 
+/// An `m.room.member` event as the rules read it: from a [`RawEvent`], or field by field from
+/// a JS object.
+#[derive(Clone, Debug)]
+pub struct MemberEvent<'a> {
+    /// The member's user ID.
+    pub state_key: &'a str,
+    /// Sender user ID.
+    pub sender: &'a str,
+    /// Event ID, when a string.
+    pub event_id: Option<&'a str>,
+    /// Room ID, when a string.
+    pub room_id: Option<&'a str>,
+    /// Timestamp, as [`RawEvent::origin_server_ts`].
+    pub origin_server_ts: Option<u64>,
+    /// The member content.
+    pub content: MemberContent<'a>,
+}
+
 /// `unsigned.prev_content.membership`, where a server gives it.
 #[derive(Debug, Default)]
 pub struct Unsigned<'a> {
@@ -268,3 +324,34 @@ impl<'a> Unsigned<'a> {
 
 /// Largest integer JSON (and a JS number) holds exactly.
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+#[cfg(test)]
+mod tests {
+    use super::take_utf16;
+
+    #[test]
+    fn take_utf16_counts_js_string_units() {
+        let mut text = "@k:hs2Zoë 🙏𝔘x";
+        assert_eq!(take_utf16(&mut text, 6), Some("@k:hs2"));
+        assert_eq!(
+            take_utf16(&mut text, 3),
+            Some("Zoë"),
+            "ë is one unit, two bytes"
+        );
+        assert_eq!(take_utf16(&mut text, 0), Some(""));
+        assert_eq!(
+            take_utf16(&mut text, 5),
+            Some(" 🙏𝔘"),
+            "astral characters are two units"
+        );
+        assert_eq!(take_utf16(&mut text, 2), None, "longer than the rest");
+        assert_eq!(text, "x", "nothing taken on failure");
+        let mut pair = "🙏";
+        assert_eq!(
+            take_utf16(&mut pair, 1),
+            None,
+            "ends inside a surrogate pair"
+        );
+        assert_eq!(take_utf16(&mut pair, 2), Some("🙏"));
+    }
+}

@@ -7,7 +7,7 @@ use ruma_events::room::{member::MembershipState, power_levels::UserPowerLevel};
 
 use super::{
     error::{Error, ErrorCode, Result},
-    event::{RawEvent, Unsigned},
+    event::{MemberEvent, RawEvent},
     event_stream::{for_each_event, SliceSource, Source},
     join_rules::{JoinRule, JoinRules},
     json::{self, Raw},
@@ -41,8 +41,6 @@ pub struct MemberDetails {
     pub displayname: Option<String>,
     /// Avatar URL.
     pub avatar_url: Option<String>,
-    /// `unsigned.prev_content.membership`, when the server sent it.
-    pub prev_membership: Option<MembershipState>,
     /// Content has keys beyond membership, reason, displayname and avatar_url.
     pub other_keys: bool,
 }
@@ -81,6 +79,34 @@ impl<'a> KnockRequest<'a> {
     pub fn origin_server_ts(&self) -> Option<u64> {
         self.details.and_then(|d| d.origin_server_ts)
     }
+}
+
+/// What applying an event did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Why the event was ignored, if it was.
+    pub ignored: Option<Ignored>,
+    /// How the member's place in the knock queue changed.
+    pub queue: QueueMove,
+}
+
+impl Applied {
+    fn ignored(why: Ignored) -> Self {
+        Self {
+            ignored: Some(why),
+            queue: QueueMove::default(),
+        }
+    }
+}
+
+/// A knocker's move in the queue of [`RoomState::knock_requests`]: out of index `from` (before
+/// the event), into index `to` (after it), either absent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueMove {
+    /// Index before the event, when the member was knocking.
+    pub from: Option<usize>,
+    /// Index after the event, when the member knocks now.
+    pub to: Option<usize>,
 }
 
 /// Why [`RoomState::apply_event`] left the state alone.
@@ -250,14 +276,12 @@ impl RoomState {
 
     /// Parses and validates one state event without changing anything.
     fn parse_change(&self, event: &RawEvent<'_>) -> Result<Change> {
-        let state_key = event.state_key.as_deref().unwrap_or_default();
         if event.kind == "m.room.member" {
-            let user = parse_user_id(state_key)?;
-            return Ok(Change::Member(user.into(), member_from_event(event)?));
+            return member_change(&event.member_event()?);
         }
-        Ok(match (event.kind.as_ref(), state_key) {
-            ("m.room.join_rules", "") => Change::JoinRules(JoinRules::parse(event.content)),
-            ("m.room.power_levels", "") => Change::PowerLevels(PowerLevels::parse(
+        Ok(match (event.kind.as_ref(), event.state_key.as_deref()) {
+            ("m.room.join_rules", Some("")) => Change::JoinRules(JoinRules::parse(event.content)),
+            ("m.room.power_levels", Some("")) => Change::PowerLevels(PowerLevels::parse(
                 event.content.get(),
                 &self.version,
                 &self.creators,
@@ -266,16 +290,20 @@ impl RoomState {
         })
     }
 
-    fn commit(&mut self, change: Change) {
+    /// Makes a validated change; says where a member's knock moved in the queue.
+    fn commit(&mut self, change: Change) -> QueueMove {
+        let mut moved = QueueMove::default();
         match change {
             Change::Member(user, member) => {
-                if let Some(index) = self.knock_position(&user) {
+                moved.from = self.knock_position(&user);
+                if let Some(index) = moved.from {
                     self.knockers.remove(index);
                 }
                 if member.membership == MembershipState::Knock {
                     let key = (knock_ts(&member), user.clone());
                     let (Ok(index) | Err(index)) = self.knockers.binary_search(&key);
                     self.knockers.insert(index, key);
+                    moved.to = Some(index);
                 }
                 self.members.insert(user, member);
             }
@@ -283,30 +311,61 @@ impl RoomState {
             Change::PowerLevels(levels) => self.power_levels = levels,
             Change::Other => {}
         }
+        moved
     }
 
     /// Applies one more state event; on error nothing changes.
     pub fn apply_event(&mut self, event: &RawEvent<'_>) -> Result<Option<Ignored>> {
+        self.apply(event).map(|applied| applied.ignored)
+    }
+
+    /// [`Self::apply_event`], also saying how the knock queue changed.
+    pub fn apply(&mut self, event: &RawEvent<'_>) -> Result<Applied> {
         if event.state_key.is_none() {
-            return Ok(Some(Ignored::NotStateEvent));
+            return Ok(Applied::ignored(Ignored::NotStateEvent));
         }
-        if let (Some(id), Some(ours)) = (event.room_id.as_deref(), &self.room_id) {
-            if id != ours.as_str() {
-                return Ok(Some(Ignored::OtherRoom));
-            }
+        if let Some(ignored) = self.other_room(event.room_id.as_deref()) {
+            return Ok(Applied::ignored(ignored));
         }
         if event.kind == "m.room.create" {
-            return Ok(Some(Ignored::CreateEvent));
+            return Ok(Applied::ignored(Ignored::CreateEvent));
         }
         let change = self.parse_change(event)?;
+        self.commit_from(change, event.room_id.as_deref())
+    }
+
+    /// [`Self::apply`] for an `m.room.member` event read field by field: the same checks in
+    /// the same order, so both readings of one event end alike.
+    pub fn apply_member(&mut self, event: &MemberEvent<'_>) -> Result<Applied> {
+        if let Some(ignored) = self.other_room(event.room_id) {
+            return Ok(Applied::ignored(ignored));
+        }
+        let change = member_change(event)?;
+        self.commit_from(change, event.room_id)
+    }
+
+    /// `OtherRoom` when the event names a room and it is not this one.
+    fn other_room(&self, room_id: Option<&str>) -> Option<Ignored> {
+        match (room_id, &self.room_id) {
+            (Some(id), Some(ours)) if id != ours.as_str() => Some(Ignored::OtherRoom),
+            _ => None,
+        }
+    }
+
+    /// Commits a change from an event naming `room_id`, which becomes the room's ID if it
+    /// had none (and must be valid).
+    fn commit_from(&mut self, change: Change, room_id: Option<&str>) -> Result<Applied> {
         if self.room_id.is_none() {
-            if let Some(id) = event.room_id.as_deref() {
+            if let Some(id) = room_id {
                 self.room_id = Some(parse_room_id(id)?);
             }
         }
-        self.commit(change);
+        let queue = self.commit(change);
         self.only_create = false;
-        Ok(None)
+        Ok(Applied {
+            ignored: None,
+            queue,
+        })
     }
 
     /// Sets the room ID (a sync response names rooms by key, not in events).
@@ -414,11 +473,10 @@ impl RoomState {
             .collect()
     }
 
-    /// A user's pending knock and its index in [`Self::knock_requests`], when they knock.
-    pub fn knock_request(&self, user_id: &str) -> Option<(usize, KnockRequest<'_>)> {
-        let index = self.knock_position(user_id)?;
+    /// The pending knock at `index` in [`Self::knock_requests`].
+    pub fn knock_request_at(&self, index: usize) -> Option<KnockRequest<'_>> {
         let (_, user) = self.knockers.get(index)?;
-        Some((index, self.knock_request_of(user)))
+        Some(self.knock_request_of(user))
     }
 
     fn knock_request_of<'a>(&'a self, user: &'a str) -> KnockRequest<'a> {
@@ -499,7 +557,7 @@ impl Builder {
         }
         if event.kind == "m.room.member" {
             let user: String = parse_user_id(state_key)?.into();
-            let member = member_from_event(event)?;
+            let member = member_from(&event.member_event()?);
             if member.membership == MembershipState::Knock {
                 self.knocks.push(user.clone());
             }
@@ -547,34 +605,35 @@ fn knock_ts(member: &Member) -> Option<u64> {
     member.details.as_ref().and_then(|d| d.origin_server_ts)
 }
 
-/// The member a member event sets; `unsigned` (for the previous membership) is read only for
-/// members who are not joined.
-fn member_from_event(event: &RawEvent<'_>) -> Result<Member> {
-    let content = event.member_content()?;
+/// The change a member event makes, once its state key is known to be a user ID.
+fn member_change(event: &MemberEvent<'_>) -> Result<Change> {
+    let user = parse_user_id(event.state_key)?;
+    Ok(Change::Member(user.into(), member_from(event)))
+}
+
+/// The member a member event sets.
+fn member_from(event: &MemberEvent<'_>) -> Member {
+    let content = &event.content;
     let membership = content.membership();
-    let plain_self_event = event.state_key.as_deref() == Some(event.sender.as_ref())
-        && content.reason.is_none()
-        && !content.other_keys;
+    let plain_self_event =
+        event.state_key == event.sender && content.reason.is_none() && !content.other_keys;
     let owned = |text: &Option<Cow<'_, str>>| text.as_deref().map(str::to_owned);
     let details = (membership != MembershipState::Join).then(|| {
-        let unsigned = Unsigned::parse(event.unsigned);
-        let prev_membership = unsigned.prev_membership().map(MembershipState::from);
         Box::new(MemberDetails {
-            sender: event.sender.clone().into_owned(),
-            event_id: event.event_id.as_deref().map(str::to_owned),
+            sender: event.sender.to_owned(),
+            event_id: event.event_id.map(str::to_owned),
             origin_server_ts: event.origin_server_ts,
             reason: owned(&content.reason),
             displayname: owned(&content.displayname),
             avatar_url: owned(&content.avatar_url),
-            prev_membership,
             other_keys: content.other_keys,
         })
     });
-    Ok(Member {
+    Member {
         membership,
         details,
         plain_self_event,
-    })
+    }
 }
 
 /// Parses a user ID (historical forms allowed, as servers accept them).
