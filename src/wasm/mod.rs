@@ -3,6 +3,8 @@
 mod error;
 mod http;
 mod input;
+mod member_event;
+mod queue;
 mod requests;
 mod room;
 mod session;

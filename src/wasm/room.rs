@@ -8,12 +8,14 @@ use wasm_bindgen::prelude::*;
 use super::{
     error::{optional_string_arg, string_arg, stringify_js, to_js as error_to_js, JsResult},
     input::{json_utf8, BytesSource, StringSource},
-    types::{context_from_js, level_number, to_js, JsDecision, JsKnockRequest},
+    member_event::Parts,
+    queue::{self, Queue},
+    types::{context_from_js, level_number, to_js, JsDecision},
 };
 use crate::core::{
     event::{utf8, RawEvent},
     event_stream::Source,
-    room::{parse_user_id, Ignored},
+    room::{parse_user_id, Ignored, QueueMove},
     Action, Context, RoomState,
 };
 
@@ -25,7 +27,7 @@ use crate::core::{
 pub struct Room {
     inner: RoomState,
     /// The knock queue as JS objects, once asked for; `applyEvent` keeps it current.
-    queue: RefCell<Option<QueueCache>>,
+    queue: RefCell<Option<Queue>>,
 }
 
 impl Room {
@@ -42,37 +44,21 @@ impl Room {
             .map_err(error_to_js)
     }
 
-    /// After a member event for `user` was applied: removes that user's old entry (at `old`)
-    /// from the cached queue and inserts their current knock, if any.
-    fn patch_queue(&self, user: &str, old: Option<usize>) -> JsResult<()> {
-        let mut cache = self.queue.borrow_mut();
-        let Some(cache) = cache.as_mut() else {
-            return Ok(());
-        };
-        let new = self.inner.knock_request(user);
-        if old.is_none() && new.is_none() {
-            return Ok(());
+    /// Moves the event's member in the cached queue, if there is one, as the core's queue
+    /// moved; a new entry comes from the event object's own strings when it was read field by
+    /// field (`parts`).
+    fn patch_queue(&self, moved: QueueMove, parts: Option<&Parts>) {
+        if let Some(queue) = self.queue.borrow_mut().as_mut() {
+            let new = moved.to.and_then(|index| {
+                let entry = match parts {
+                    Some(parts) => parts.knock_request(),
+                    None => queue::entry(&self.inner.knock_request_at(index)?),
+                };
+                Some((index, entry))
+            });
+            queue.patch(moved.from, new);
         }
-        if let Some(index) = old {
-            cache.all.unchecked_ref::<Items>().remove(index as u32, 1);
-        }
-        if let Some((index, request)) = new {
-            let entry = Object::freeze(&to_js(&JsKnockRequest::from(&request))?.into());
-            cache
-                .all
-                .unchecked_ref::<Items>()
-                .insert(index as u32, 0, &entry);
-        }
-        cache.shown = None;
-        Ok(())
     }
-}
-
-/// The queue's JS objects: a working array patched in place (slicing a frozen array is slow
-/// in V8) and the frozen copy handed out until the next change.
-struct QueueCache {
-    all: Array,
-    shown: Option<Array>,
 }
 
 #[wasm_bindgen]
@@ -125,21 +111,22 @@ impl Room {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "StateEvent | string")] event: JsValue,
     ) -> JsResult<JsValue> {
-        let bytes = json_utf8(&event, "event", "event must be an object or JSON text")?;
-        let text = utf8(&bytes).map_err(error_to_js)?;
-        let event = RawEvent::from_json(text).map_err(error_to_js)?;
-        let member = (event.kind == "m.room.member")
-            .then_some(event.state_key.as_deref())
-            .flatten();
-        // The user's place in the cached queue, if there is a cache to patch.
-        let old = member
-            .filter(|_| self.queue.borrow().is_some())
-            .and_then(|user| self.inner.knock_request(user).map(|(i, _)| i));
-        let ignored = self.inner.apply_event(&event).map_err(error_to_js)?;
-        if let (None, Some(user)) = (ignored, member) {
-            self.patch_queue(user, old)?;
-        }
-        Ok(applied_result(ignored))
+        let parts = Parts::read(&event);
+        let read = parts.as_ref().and_then(|p| Some((p, p.member_event()?)));
+        let (applied, parts) = match read {
+            Some((parts, member)) => (
+                self.inner.apply_member(&member).map_err(error_to_js)?,
+                Some(parts),
+            ),
+            None => {
+                let bytes = json_utf8(&event, "event", "event must be an object or JSON text")?;
+                let text = utf8(&bytes).map_err(error_to_js)?;
+                let event = RawEvent::from_json(text).map_err(error_to_js)?;
+                (self.inner.apply(&event).map_err(error_to_js)?, None)
+            }
+        };
+        self.patch_queue(applied.queue, parts);
+        Ok(applied_result(applied.ignored))
     }
 
     /// Decides whether `actorId` may perform `action` on `targetId` (the actor for self
@@ -266,27 +253,12 @@ impl Room {
     /// rather than rebuilding it.
     #[wasm_bindgen(js_name = knockRequests, unchecked_return_type = "readonly KnockRequest[]")]
     pub fn knock_requests(&self) -> JsResult<Array> {
-        let mut cache = self.queue.borrow_mut();
-        let cache = match cache.as_mut() {
-            Some(cache) => cache,
-            None => {
-                let requests: Vec<JsKnockRequest<'_>> = self
-                    .inner
-                    .knock_requests()
-                    .iter()
-                    .map(JsKnockRequest::from)
-                    .collect();
-                let all: Array = to_js(&requests)?.unchecked_into();
-                for entry in all.iter() {
-                    Object::freeze(entry.unchecked_ref::<Object>());
-                }
-                cache.insert(QueueCache { all, shown: None })
-            }
+        let mut queue = self.queue.borrow_mut();
+        let queue = match queue.as_mut() {
+            Some(queue) => queue,
+            None => queue.insert(Queue::list(&self.inner.knock_requests())?),
         };
-        let shown = cache.shown.get_or_insert_with(|| {
-            Object::freeze(&cache.all.slice(0, cache.all.length())).unchecked_into()
-        });
-        Ok(shown.clone())
+        Ok(queue.array().clone())
     }
 
     /// Number of member events held.
@@ -294,23 +266,6 @@ impl Room {
     pub fn member_count(&self) -> usize {
         self.inner.member_count()
     }
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// An array, for `splice` calls that return nothing: js-sys's return the removed items
-    /// (one more JS value per call), and its `splice_many` spreads an empty array of items,
-    /// which cost more than the rest of a queue patch.
-    #[wasm_bindgen(extends = Array)]
-    type Items;
-
-    /// `array.splice(start, count)`.
-    #[wasm_bindgen(method, js_name = splice)]
-    fn remove(this: &Items, start: u32, count: u32);
-
-    /// `array.splice(start, count, item)`.
-    #[wasm_bindgen(method, js_name = splice)]
-    fn insert(this: &Items, start: u32, count: u32, item: &JsValue);
 }
 
 /// `applyEvent`'s result: one frozen object per outcome, made once.

@@ -1,0 +1,74 @@
+// m.room.member event objects read field by field for Room.applyEvent (see member_event.rs):
+// no JSON.stringify of the whole event, which cost more than the rest of an update.
+
+const OBJECT = Object.prototype;
+/** A value only JSON.stringify can say how to write. */
+const UNSURE = Symbol("unsure");
+
+/** An object JSON.stringify writes as its own enumerable fields. */
+function plain(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return (proto === OBJECT || proto === null) && typeof v.toJSON !== "function";
+}
+
+/** An object or a BigInt: JSON.stringify may call methods on it, or throw. */
+function unsure(v) {
+  return typeof v === "bigint" || (typeof v === "object" && v !== null);
+}
+
+/** A lenient string field as the JSON reader takes it: the string, or null for none. */
+function loose(v) {
+  if (typeof v === "string") return v;
+  return unsure(v) ? UNSURE : null; // null, undefined, a number, a boolean, a function, a symbol
+}
+
+/** A string the event must have, or UNSURE (then the JSON reader reports the error). */
+function required(v) {
+  return typeof v === "string" ? v : UNSURE;
+}
+
+/**
+ * The fields the rules read from an `m.room.member` event object: state_key, sender,
+ * event_id, room_id, and content's membership, reason, displayname and avatar_url,
+ * concatenated, with their lengths in UTF-16 units in `out[0..8]` (-1 for none),
+ * origin_server_ts in `out[8]` (-1 for none) and whether content has other keys in `out[9]`.
+ * Returns undefined for any other event, and for any value whose reading only JSON.stringify
+ * can tell: the caller then reads the event as JSON (as it does when the text holds a U+FFFD,
+ * which may be a lone surrogate written by encodeInto). Other fields are not looked at.
+ */
+export function memberEventParts(e, out) {
+  if (!plain(e) || e.type !== "m.room.member") return undefined;
+  const c = e.content;
+  if (!plain(c)) return undefined;
+  let other = 0;
+  for (const key of Object.keys(c)) {
+    if (key === "membership" || key === "reason" || key === "displayname" || key === "avatar_url") continue;
+    const v = c[key];
+    if (v === undefined || typeof v === "function" || typeof v === "symbol") continue; // left out
+    if (unsure(v)) return undefined;
+    other = 1;
+  }
+  let ts = e.origin_server_ts;
+  if (typeof ts === "number") {
+    if (!(Number.isSafeInteger(ts) && ts >= 0)) return undefined;
+  } else if (unsure(ts)) {
+    return undefined;
+  } else {
+    ts = -1;
+  }
+  const strings = [
+    required(e.state_key), required(e.sender), loose(e.event_id), loose(e.room_id),
+    required(c.membership), loose(c.reason), loose(c.displayname), loose(c.avatar_url),
+  ];
+  let text = "";
+  for (let i = 0; i < strings.length; i++) {
+    const s = strings[i];
+    if (s === UNSURE) return undefined;
+    out[i] = s === null ? -1 : s.length;
+    if (s !== null) text += s;
+  }
+  out[8] = ts;
+  out[9] = other;
+  return text;
+}
