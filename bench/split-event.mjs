@@ -20,8 +20,8 @@ const api = await import(pathToFileURL(dir + "/matrix_knock.js").href);
 api.initSync({ module: new WebAssembly.Module(readFileSync(dir + "/matrix_knock_bg.wasm")) });
 const st = gen.roomState(100000);
 const text = st.text ?? JSON.stringify(st.events ?? st);
-const events = gen.membershipEvents(st, 2000);
-const texts = events.map((e) => JSON.stringify(e));
+const texts = gen.membershipEvents(st, 2000).map((e) => JSON.stringify(e));
+const events = texts.map((t) => JSON.parse(t)); // as a client holds them (see run.mjs)
 const pause = new Int32Array(new SharedArrayBuffer(4));
 const settle = () => { gc(); Atomics.wait(pause, 0, 0, 200); };
 const med = (v) => v.slice().sort((a, b) => a - b)[v.length >> 1];

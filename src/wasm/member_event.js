@@ -2,6 +2,7 @@
 // no JSON.stringify of the whole event, which cost more than the rest of an update.
 
 const OBJECT = Object.prototype;
+const encoder = new TextEncoder();
 /** A value only JSON.stringify can say how to write. */
 const UNSURE = Symbol("unsure");
 
@@ -32,12 +33,13 @@ function required(v) {
  * The fields the rules read from an `m.room.member` event object: state_key, sender,
  * event_id, room_id, and content's membership, reason, displayname and avatar_url,
  * concatenated, with their lengths in UTF-16 units in `out[0..8]` (-1 for none),
- * origin_server_ts in `out[8]` (-1 for none) and whether content has other keys in `out[9]`.
+ * origin_server_ts in `out[8]` (-1 for none), whether content has other keys in `out[9]`, and
+ * the bytes of their UTF-8 written to `utf8` in `out[10]` (-1 when it might not fit).
  * Returns undefined for any other event, and for any value whose reading only JSON.stringify
  * can tell: the caller then reads the event as JSON (as it does when the text holds a U+FFFD,
  * which may be a lone surrogate written by encodeInto). Other fields are not looked at.
  */
-export function memberEventParts(e, out) {
+export function memberEventParts(e, out, utf8) {
   if (!plain(e) || e.type !== "m.room.member") return undefined;
   const c = e.content;
   if (!plain(c)) return undefined;
@@ -70,5 +72,6 @@ export function memberEventParts(e, out) {
   }
   out[8] = ts;
   out[9] = other;
+  out[10] = text.length * 3 <= utf8.length ? encoder.encodeInto(text, utf8).written : -1;
   return text;
 }

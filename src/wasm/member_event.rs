@@ -14,25 +14,28 @@ use super::{
 };
 use crate::core::event::{take_utf16, MemberContent, MemberEvent};
 
-/// The strings read, then the timestamp and the other-keys flag.
-const SLOTS: usize = 10;
+/// The strings' lengths, the timestamp, the other-keys flag, and the bytes written.
+const SLOTS: usize = 11;
 
 /// A member event object's fields, concatenated in a JS string and as UTF-8.
-pub struct Parts {
+pub struct Parts<'a> {
     js: JsString,
-    text: Vec<u8>,
+    text: Cow<'a, [u8]>,
     slots: [f64; SLOTS],
 }
 
-impl Parts {
-    /// Reads `event` when it is a member event object the JS side can read alone.
-    pub fn read(event: &JsValue) -> Option<Parts> {
-        if !event.is_object() {
-            return None;
-        }
+impl<'a> Parts<'a> {
+    /// Reads `event` when it is a member event object the JS side can read alone, as UTF-8
+    /// into `scratch` when it fits (one call across the boundary for all of it).
+    pub fn read(event: &JsValue, scratch: &'a mut [u8]) -> Option<Parts<'a>> {
         let mut slots = [0.0; SLOTS];
-        let js = member_event_parts(event, &mut slots)?;
-        let text = utf8_from_js(&js);
+        let js = member_event_parts(event, &mut slots, scratch)?;
+        let written = slots[10];
+        let scratch: &'a [u8] = scratch;
+        let text = match scratch.get(..written as usize) {
+            Some(bytes) if written >= 0.0 => Cow::Borrowed(bytes),
+            _ => Cow::Owned(utf8_from_js(&js)),
+        };
         Some(Parts { js, text, slots })
     }
 
@@ -45,7 +48,7 @@ impl Parts {
         if self.text.windows(3).any(|w| w == "\u{FFFD}".as_bytes()) {
             return None;
         }
-        let [state_key, sender, event_id, room_id, membership, reason, displayname, avatar_url, ts, other] =
+        let [state_key, sender, event_id, room_id, membership, reason, displayname, avatar_url, ts, other, _] =
             self.slots;
         let mut take = |units: f64| next(&mut rest, units);
         let event = MemberEvent {
@@ -66,11 +69,11 @@ impl Parts {
     }
 }
 
-impl Parts {
+impl Parts<'_> {
     /// The event's queue entry, from the object's own strings: when it knocks, the entry
     /// [`queue::entry`] makes from the core's state after the event.
     pub fn knock_request(&self) -> JsValue {
-        let [state_key, sender, event_id, room_id, membership, reason, displayname, avatar_url, ts, _] =
+        let [state_key, sender, event_id, room_id, membership, reason, displayname, avatar_url, ts, _, _] =
             self.slots;
         // Each field starts where the present ones before it end.
         let mut end = 0.0;
@@ -117,5 +120,5 @@ fn next<'a>(rest: &mut &'a str, units: f64) -> Option<Option<&'a str>> {
 #[wasm_bindgen(module = "/src/wasm/member_event.js")]
 extern "C" {
     #[wasm_bindgen(js_name = memberEventParts)]
-    fn member_event_parts(event: &JsValue, out: &mut [f64]) -> Option<JsString>;
+    fn member_event_parts(event: &JsValue, out: &mut [f64], utf8: &mut [u8]) -> Option<JsString>;
 }

@@ -28,6 +28,8 @@ pub struct Room {
     inner: RoomState,
     /// The knock queue as JS objects, once asked for; `applyEvent` keeps it current.
     queue: RefCell<Option<Queue>>,
+    /// Where `applyEvent` has an event object's fields written as UTF-8.
+    scratch: Vec<u8>,
 }
 
 impl Room {
@@ -35,6 +37,7 @@ impl Room {
         Room {
             inner,
             queue: RefCell::new(None),
+            scratch: vec![0; 1024],
         }
     }
 
@@ -47,12 +50,17 @@ impl Room {
     /// Moves the event's member in the cached queue, if there is one, as the core's queue
     /// moved; a new entry comes from the event object's own strings when it was read field by
     /// field (`parts`).
-    fn patch_queue(&self, moved: QueueMove, parts: Option<&Parts>) {
-        if let Some(queue) = self.queue.borrow_mut().as_mut() {
+    fn patch_queue(
+        queue: &RefCell<Option<Queue>>,
+        room: &RoomState,
+        moved: QueueMove,
+        parts: Option<&Parts>,
+    ) {
+        if let Some(queue) = queue.borrow_mut().as_mut() {
             let new = moved.to.and_then(|index| {
                 let entry = match parts {
                     Some(parts) => parts.knock_request(),
-                    None => queue::entry(&self.inner.knock_request_at(index)?),
+                    None => queue::entry(&room.knock_request_at(index)?),
                 };
                 Some((index, entry))
             });
@@ -111,7 +119,7 @@ impl Room {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "StateEvent | string")] event: JsValue,
     ) -> JsResult<JsValue> {
-        let parts = Parts::read(&event);
+        let parts = Parts::read(&event, &mut self.scratch);
         let read = parts.as_ref().and_then(|p| Some((p, p.member_event()?)));
         let (applied, parts) = match read {
             Some((parts, member)) => (
@@ -125,7 +133,7 @@ impl Room {
                 (self.inner.apply(&event).map_err(error_to_js)?, None)
             }
         };
-        self.patch_queue(applied.queue, parts);
+        Self::patch_queue(&self.queue, &self.inner, applied.queue, parts);
         Ok(applied_result(applied.ignored))
     }
 
