@@ -379,6 +379,9 @@ function incrementalSection() {
   const fresh = () => mk.Room.fromStateJson(st.text);
   const perEvent = (fn, count = k) => {
     const r = fresh();
+    // The queue listed once before timing, as by a client showing it: its first listing
+    // (~4 ms for 1 000 knocks) is part of ingest + query, not of an update.
+    r.knockRequests();
     settle();
     const { total, cpu } = timed(() => fn(r));
     const q = r.knockRequests().length;

@@ -114,6 +114,11 @@ impl Room {
 
     /// Applies one more state event (object or JSON text). Non-state events and events of
     /// other rooms are ignored, with the reason in the result. On error nothing changes.
+    ///
+    /// An `m.room.member` event object is read field by field, the fastest input: fields
+    /// the rules do not read (`unsigned`, unknown keys outside `content`) are not looked at.
+    /// Other objects are read as `JSON.stringify` writes them, as is any value in a read
+    /// field that only it can tell how to write (a `toJSON`, a `BigInt`, a nested object).
     #[wasm_bindgen(js_name = applyEvent, unchecked_return_type = "ApplyResult")]
     pub fn apply_event(
         &mut self,
