@@ -29,7 +29,8 @@ impl<'a> Parts<'a> {
     /// into `scratch` when it fits (one call across the boundary for all of it).
     pub fn read(event: &JsValue, scratch: &'a mut [u8]) -> Option<Parts<'a>> {
         let mut slots = [0.0; SLOTS];
-        let js = member_event_parts(event, &mut slots, scratch)?;
+        // A getter that throws: the JSON way reports it.
+        let js = member_event_parts(event, &mut slots, scratch).ok()??;
         let written = slots[10];
         let scratch: &'a [u8] = scratch;
         let text = match scratch.get(..written as usize) {
@@ -67,11 +68,9 @@ impl<'a> Parts<'a> {
         };
         rest.is_empty().then_some(event)
     }
-}
 
-impl Parts<'_> {
-    /// The event's queue entry, from the object's own strings: when it knocks, the entry
-    /// [`queue::entry`] makes from the core's state after the event.
+    /// The queue entry of the event's member, from the object's own strings: the entry
+    /// [`queue::entry`] would make from the core's state once the event made them knock.
     pub fn knock_request(&self) -> JsValue {
         let [state_key, sender, event_id, room_id, membership, reason, displayname, avatar_url, ts, _, _] =
             self.slots;
@@ -119,6 +118,10 @@ fn next<'a>(rest: &mut &'a str, units: f64) -> Option<Option<&'a str>> {
 
 #[wasm_bindgen(module = "/src/wasm/member_event.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = memberEventParts)]
-    fn member_event_parts(event: &JsValue, out: &mut [f64], utf8: &mut [u8]) -> Option<JsString>;
+    #[wasm_bindgen(catch, js_name = memberEventParts)]
+    fn member_event_parts(
+        event: &JsValue,
+        out: &mut [f64],
+        utf8: &mut [u8],
+    ) -> Result<Option<JsString>, JsValue>;
 }

@@ -131,5 +131,12 @@ test("applyEvent(object) reads only the fields the rules read", () => {
   const loop = { ...knock, content: { membership: "knock" } };
   loop.content.self = loop;
   assert.throws(() => room.applyEvent(loop), (e) => e.code === "INVALID_INPUT");
+  // A getter that throws, in a read field: an error with a code, the room unchanged and usable.
+  const before = room.knockRequests();
+  const throwing = { ...knock, state_key: "@t:hs2", sender: "@t:hs2" };
+  Object.defineProperty(throwing, "event_id", { enumerable: true, get() { throw new Error("boom"); } });
+  assert.throws(() => room.applyEvent(throwing), (e) => e.code === "INVALID_INPUT");
+  assert.equal(room.knockRequests(), before);
+  assert.equal(room.membership("@t:hs2"), "leave");
   room.free();
 });
