@@ -638,7 +638,12 @@ fn member_from(event: &MemberEvent<'_>) -> Member {
 
 /// Parses a user ID (historical forms allowed, as servers accept them).
 pub fn parse_user_id(user: &str) -> Result<OwnedUserId> {
-    UserId::parse(user).map_err(|e| {
+    check_user_id(user).map(ToOwned::to_owned)
+}
+
+/// [`parse_user_id`] without the copy.
+pub fn check_user_id(user: &str) -> Result<&UserId> {
+    <&UserId>::try_from(user).map_err(|e| {
         Error::new(
             ErrorCode::InvalidUserId,
             format!("{user:?} is not a valid user ID: {e}"),

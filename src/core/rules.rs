@@ -12,7 +12,7 @@ use super::{
     decision::{Action, Code, Decision},
     error::Result,
     join_rules::JoinRule,
-    room::{parse_user_id, Member, RoomState},
+    room::{check_user_id, Member, RoomState},
     version::MemberRule,
 };
 
@@ -71,13 +71,13 @@ impl RoomState {
         target: Option<&str>,
         context: &Context,
     ) -> Result<Decision> {
-        let actor = parse_user_id(actor)?;
+        let actor = check_user_id(actor)?;
         let target = match target {
-            Some(target) => parse_user_id(target)?,
-            None => actor.clone(),
+            Some(target) => check_user_id(target)?,
+            None => actor,
         };
-        let outcome = self.predict(action, &actor, &target, context);
-        Ok(self.explain(action, &actor, &target, outcome))
+        let outcome = self.predict(action, actor, target, context);
+        Ok(self.explain(action, actor, target, outcome))
     }
 
     /// The auth rules alone for one `m.room.member` event `sender` → `target`.

@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 
 use js_sys::{Array, Object};
+use ruma_events::room::member::MembershipState;
 use wasm_bindgen::prelude::*;
 
 use super::{
@@ -15,7 +16,7 @@ use super::{
 use crate::core::{
     event::{utf8, RawEvent},
     event_stream::Source,
-    room::{parse_user_id, Ignored, QueueMove},
+    room::{check_user_id, parse_user_id, Ignored, QueueMove},
     Action, Context, RoomState,
 };
 
@@ -219,10 +220,10 @@ impl Room {
     pub fn membership(
         &self,
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
-    ) -> JsResult<String> {
+    ) -> JsResult<JsValue> {
         let user_id = string_arg(&user_id, "userId")?;
-        parse_user_id(&user_id).map_err(error_to_js)?;
-        Ok(self.inner.membership(&user_id).as_str().to_owned())
+        check_user_id(&user_id).map_err(error_to_js)?;
+        Ok(membership_js(&self.inner.membership(&user_id)))
     }
 
     /// A user's power level (`Infinity` for v12 creators).
@@ -279,6 +280,22 @@ impl Room {
     pub fn member_count(&self) -> usize {
         self.inner.member_count()
     }
+}
+
+/// A membership as a JS string: the five of the spec made once, not decoded per call.
+fn membership_js(membership: &MembershipState) -> JsValue {
+    thread_local! {
+        static KNOWN: [JsValue; 5] = ["join", "invite", "knock", "ban", "leave"].map(JsValue::from_str);
+    }
+    let index = match membership {
+        MembershipState::Join => 0,
+        MembershipState::Invite => 1,
+        MembershipState::Knock => 2,
+        MembershipState::Ban => 3,
+        MembershipState::Leave => 4,
+        other => return JsValue::from_str(other.as_str()),
+    };
+    KNOWN.with(|known| known[index].clone())
 }
 
 /// `applyEvent`'s result: one frozen object per outcome, made once.

@@ -81,6 +81,11 @@ test("membership, powerLevel, creators and v12 infinite creators", () => {
   assert.equal(d.targetLevel, Infinity);
   assert.throws(() => room.powerLevel("nobody"), (e) => e.code === "INVALID_USER_ID");
   assert.throws(() => room.membership(""), (e) => e.code === "INVALID_USER_ID");
+  // Every membership reads back as its string, the spec's five (made once) and any other.
+  for (const m of ["join", "invite", "knock", "ban", "leave", "org.example.custom"]) {
+    room.applyEvent(ev("m.room.member", "@m:hs2", "@m:hs2", { membership: m }));
+    assert.equal(room.membership("@m:hs2"), m);
+  }
 });
 
 test("knockRequests lists pending knocks oldest first with profile", () => {
