@@ -277,7 +277,12 @@ impl RoomState {
     /// Parses and validates one state event without changing anything.
     fn parse_change(&self, event: &RawEvent<'_>) -> Result<Change> {
         if event.kind == "m.room.member" {
-            return member_change(&event.member_event()?);
+            // The state key first: when it and the content are both bad, its error is reported.
+            let user = parse_user_id(event.state_key.as_deref().unwrap_or_default())?;
+            return Ok(Change::Member(
+                user.into(),
+                member_from(&event.member_event()?),
+            ));
         }
         Ok(match (event.kind.as_ref(), event.state_key.as_deref()) {
             ("m.room.join_rules", Some("")) => Change::JoinRules(JoinRules::parse(event.content)),
@@ -340,7 +345,8 @@ impl RoomState {
         if let Some(ignored) = self.other_room(event.room_id) {
             return Ok(Applied::ignored(ignored));
         }
-        let change = member_change(event)?;
+        let user = parse_user_id(event.state_key)?;
+        let change = Change::Member(user.into(), member_from(event));
         self.commit_from(change, event.room_id)
     }
 
@@ -605,12 +611,6 @@ fn knock_ts(member: &Member) -> Option<u64> {
     member.details.as_ref().and_then(|d| d.origin_server_ts)
 }
 
-/// The change a member event makes, once its state key is known to be a user ID.
-fn member_change(event: &MemberEvent<'_>) -> Result<Change> {
-    let user = parse_user_id(event.state_key)?;
-    Ok(Change::Member(user.into(), member_from(event)))
-}
-
 /// The member a member event sets.
 fn member_from(event: &MemberEvent<'_>) -> Member {
     let content = &event.content;
@@ -670,6 +670,25 @@ mod tests {
             r#"{{"type":"m.room.create","state_key":"","sender":"@c:hs","content":{content}}}"#
         );
         RoomState::from_create(&RawEvent::from_json(&text)?)
+    }
+
+    #[test]
+    fn a_bad_state_key_is_reported_before_bad_member_content() {
+        let event = r#"{"type":"m.room.member","state_key":"nope","sender":"@a:hs","content":{"membership":5}}"#;
+        let event = RawEvent::from_json(event).unwrap();
+        let mut room = create(r#"{"room_version":"10"}"#).unwrap();
+        assert_eq!(
+            room.apply_event(&event).unwrap_err().code,
+            ErrorCode::InvalidUserId
+        );
+        let state = format!(
+            r#"[{{"type":"m.room.create","state_key":"","sender":"@c:hs","content":{{}}}},{}]"#,
+            r#"{"type":"m.room.member","state_key":"nope","sender":"@a:hs","content":{"membership":5}}"#
+        );
+        assert_eq!(
+            RoomState::from_json(&state).unwrap_err().code,
+            ErrorCode::InvalidUserId
+        );
     }
 
     #[test]
