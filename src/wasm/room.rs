@@ -16,7 +16,7 @@ use super::{
 use crate::core::{
     event::{utf8, RawEvent},
     event_stream::Source,
-    room::{check_user_id, parse_user_id, Ignored, QueueMove},
+    room::{check_user_id, Ignored, QueueMove},
     Action, Context, RoomState,
 };
 
@@ -232,8 +232,9 @@ impl Room {
         &self,
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
     ) -> JsResult<f64> {
-        let user = parse_user_id(&string_arg(&user_id, "userId")?).map_err(error_to_js)?;
-        Ok(level_number(&self.inner.power_level(&user)))
+        let user_id = string_arg(&user_id, "userId")?;
+        let user = check_user_id(&user_id).map_err(error_to_js)?;
+        Ok(level_number(&self.inner.power_level(user)))
     }
 
     /// The join rule, or `undefined` when the room has no usable `m.room.join_rules` event.
