@@ -479,6 +479,11 @@ impl RoomState {
             .collect()
     }
 
+    /// How many knocks are pending.
+    pub fn knock_count(&self) -> usize {
+        self.knockers.len()
+    }
+
     /// The pending knock at `index` in [`Self::knock_requests`].
     pub fn knock_request_at(&self, index: usize) -> Option<KnockRequest<'_>> {
         let (_, user) = self.knockers.get(index)?;

@@ -1,21 +1,34 @@
 // The JS side of a Room's cached knock queue (see queue.rs): one call per change.
 
 /**
- * A frozen copy of `queue` without the entry at `remove` and with `entry` at `insert` (an
- * index in the result); -1 skips either. Copied by spreading: V8 copies a frozen array with
- * `slice` on a slow path (~100× slower), and a copy edited while young is far cheaper than
- * splicing a long-lived array in place.
+ * Takes the entry at `remove` out of `items` and puts `entry` in at `insert` (an index in the
+ * result); -1 skips either. In place: `items` is the Room's own array, never handed out, so
+ * a change costs a move of the entries between the two indices, not a copy of the queue.
  */
-export function patchedQueue(queue, remove, insert, entry) {
-  let next = [...queue];
-  if (remove >= 0) next.splice(remove, 1);
-  if (insert >= 0) {
-    // After a removal the copy has room. Otherwise splice grows it, at twice the cost of the
-    // copy toSpliced makes.
-    if (remove < 0 && next.toSpliced) next = next.toSpliced(insert, 0, entry);
-    else next.splice(insert, 0, entry);
+export function patchQueue(items, remove, insert, entry) {
+  if (remove >= 0 && insert >= 0) {
+    // A knocker who knocks again: shift only the entries between the two places.
+    if (remove < insert) items.copyWithin(remove, remove + 1, insert + 1);
+    else if (insert < remove) items.copyWithin(insert + 1, insert, remove);
+    items[insert] = entry;
+  } else if (remove >= 0) {
+    items.splice(remove, 1);
+  } else if (insert >= 0) {
+    items.splice(insert, 0, entry);
   }
-  return Object.freeze(next);
+}
+
+/** A frozen copy of `items`: what `knockRequests` hands out until the queue changes. */
+export function frozenCopy(items) {
+  return Object.freeze(items.slice());
+}
+
+/** `applyEvent`'s result for an event that changed the queue (`QueueChange`). */
+export function queueChanged(removed, inserted) {
+  const queue = {};
+  if (removed >= 0) queue.removed = removed;
+  if (inserted >= 0) queue.inserted = inserted;
+  return Object.freeze({ applied: true, queue: Object.freeze(queue) });
 }
 
 /**

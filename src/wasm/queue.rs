@@ -1,4 +1,5 @@
-//! A room's knock queue as JS objects: listed once, then patched per change, never rebuilt.
+//! A room's knock queue as JS objects: listed once, then patched in place per change, never
+//! rebuilt.
 
 use js_sys::{Array, JsString, Object};
 use wasm_bindgen::prelude::*;
@@ -7,26 +8,40 @@ use super::{
     error::JsResult,
     types::{to_js, JsKnockRequest},
 };
-use crate::core::room::KnockRequest;
+use crate::core::room::{KnockRequest, QueueMove};
 
-/// The frozen array `knockRequests` hands out; a change replaces it by a patched copy, so an
-/// unchanged queue keeps its identity.
-pub struct Queue(Array);
+/// The queue in a JS array of frozen entries that only the Room holds, patched in place per
+/// change, and the frozen copy `knockRequests` hands out until the next change (made when
+/// asked for, so a change costs no copy of the queue).
+pub struct Queue {
+    items: Array,
+    snapshot: Option<Array>,
+}
 
 impl Queue {
     /// The whole queue, listed once (one `JSON.parse` for all entries).
     pub fn list(requests: &[KnockRequest<'_>]) -> JsResult<Queue> {
         let requests: Vec<JsKnockRequest<'_>> = requests.iter().map(JsKnockRequest::from).collect();
-        let all: Array = to_js(&requests)?.unchecked_into();
-        for entry in all.iter() {
+        let items: Array = to_js(&requests)?.unchecked_into();
+        for entry in items.iter() {
             Object::freeze(entry.unchecked_ref::<Object>());
         }
-        Ok(Queue(Object::freeze(&all).unchecked_into()))
+        Ok(Queue {
+            items,
+            snapshot: None,
+        })
     }
 
-    /// The array to hand out.
-    pub fn array(&self) -> &Array {
-        &self.0
+    /// The frozen array to hand out: the same one until the queue changes.
+    pub fn array(&mut self) -> Array {
+        self.snapshot
+            .get_or_insert_with(|| frozen_copy(&self.items))
+            .clone()
+    }
+
+    /// The entry at `index`, or undefined past the end.
+    pub fn at(&self, index: u32) -> JsValue {
+        self.items.get(index)
     }
 
     /// Takes out the entry at `remove` and puts `insert` in (its index after the removal, and
@@ -35,10 +50,20 @@ impl Queue {
         if remove.is_none() && insert.is_none() {
             return;
         }
-        let at = |index: Option<usize>| index.map_or(-1.0, |i| i as f64);
         let (index, entry) = insert.map_or((None, JsValue::UNDEFINED), |(i, e)| (Some(i), e));
-        self.0 = patched_queue(&self.0, at(remove), at(index), &entry);
+        patch_queue(&self.items, js_index(remove), js_index(index), &entry);
+        self.snapshot = None;
     }
+}
+
+/// `applyEvent`'s result for an event that moved a knocker in the queue.
+pub fn changed(moved: QueueMove) -> JsValue {
+    queue_changed(js_index(moved.from), js_index(moved.to))
+}
+
+/// An index for the JS side, -1 for none.
+fn js_index(index: Option<usize>) -> f64 {
+    index.map_or(-1.0, |i| i as f64)
 }
 
 /// Where an entry's fields are in a text, as `knockRequest` in `queue.js` reads them: start and
@@ -77,8 +102,14 @@ pub fn entry(request: &KnockRequest<'_>) -> JsValue {
 
 #[wasm_bindgen(module = "/src/wasm/queue.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = patchedQueue)]
-    fn patched_queue(queue: &Array, remove: f64, insert: f64, entry: &JsValue) -> Array;
+    #[wasm_bindgen(js_name = patchQueue)]
+    fn patch_queue(items: &Array, remove: f64, insert: f64, entry: &JsValue);
+
+    #[wasm_bindgen(js_name = frozenCopy)]
+    fn frozen_copy(items: &Array) -> Array;
+
+    #[wasm_bindgen(js_name = queueChanged)]
+    fn queue_changed(removed: f64, inserted: f64) -> JsValue;
 
     #[wasm_bindgen(js_name = knockRequest)]
     fn knock_request(text: &str, spans: &[f64]) -> JsValue;

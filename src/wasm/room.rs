@@ -48,6 +48,16 @@ impl Room {
             .map_err(error_to_js)
     }
 
+    /// Runs `f` on the cached queue, listing it first if it was never asked for.
+    fn with_queue<T>(&self, f: impl FnOnce(&mut Queue) -> T) -> JsResult<T> {
+        let mut queue = self.queue.borrow_mut();
+        let queue = match queue.as_mut() {
+            Some(queue) => queue,
+            None => queue.insert(Queue::list(&self.inner.knock_requests())?),
+        };
+        Ok(f(queue))
+    }
+
     /// Moves the event's member in the cached queue, if there is one, as the core's queue
     /// moved; a new entry comes from the event object's own strings when it was read field by
     /// field (`parts`).
@@ -140,6 +150,9 @@ impl Room {
             }
         };
         Self::patch_queue(&self.queue, &self.inner, applied.queue, parts);
+        if applied.queue.from.is_some() || applied.queue.to.is_some() {
+            return Ok(queue::changed(applied.queue));
+        }
         Ok(applied_result(applied.ignored))
     }
 
@@ -264,16 +277,37 @@ impl Room {
 
     /// Pending knocks, oldest first, with reason and profile. The array and its entries are
     /// frozen, and the same array is returned until the queue changes, so it can be compared
-    /// by identity (e.g. as a React dependency); `applyEvent` replaces it by a patched copy
-    /// rather than rebuilding it.
+    /// by identity (e.g. as a React dependency). After a change the first call copies the
+    /// queue (O(pending knocks)); to follow a long queue event by event, read
+    /// {@link ApplyResult.queue} with {@link Room.knockRequestAt} instead.
     #[wasm_bindgen(js_name = knockRequests, unchecked_return_type = "readonly KnockRequest[]")]
     pub fn knock_requests(&self) -> JsResult<Array> {
-        let mut queue = self.queue.borrow_mut();
-        let queue = match queue.as_mut() {
-            Some(queue) => queue,
-            None => queue.insert(Queue::list(&self.inner.knock_requests())?),
-        };
-        Ok(queue.array().clone())
+        self.with_queue(Queue::array)
+    }
+
+    /// How many knocks are pending (the length of {@link Room.knockRequests}), in O(1).
+    #[wasm_bindgen(js_name = knockRequestCount)]
+    pub fn knock_request_count(&self) -> usize {
+        self.inner.knock_count()
+    }
+
+    /// The pending knock at `index` of {@link Room.knockRequests} (the same frozen object), in
+    /// O(1) and without copying the queue; `undefined` for an index that is not an integer in
+    /// `0 .. knockRequestCount()`.
+    ///
+    /// @throws {Error} `INVALID_INPUT` when `index` is not a number.
+    #[wasm_bindgen(js_name = knockRequestAt, unchecked_return_type = "KnockRequest | undefined")]
+    pub fn knock_request_at(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] index: JsValue,
+    ) -> JsResult<JsValue> {
+        let index = index
+            .as_f64()
+            .ok_or_else(|| super::error::invalid_input("knockRequestAt takes a number"))?;
+        if !(index >= 0.0 && index < self.inner.knock_count() as f64 && index.fract() == 0.0) {
+            return Ok(JsValue::UNDEFINED);
+        }
+        self.with_queue(|queue| queue.at(index as u32))
     }
 
     /// Number of member events held.

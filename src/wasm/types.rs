@@ -76,6 +76,20 @@ export interface ApplyResult {
   applied: boolean;
   /** Why it was ignored: "NOT_STATE_EVENT", "OTHER_ROOM" or "CREATE_EVENT". */
   reason?: string;
+  /** How the knock queue changed, when it did. */
+  queue?: QueueChange;
+}
+
+/**
+ * A change of the knock queue by one event: the event's member left the queue at `removed`
+ * (an index before the event), entered it at `inserted` (an index after it), or both (a
+ * knock again, e.g. with a new reason). Applied to the previous `knockRequests()` as
+ * `splice(removed, 1)` then `splice(inserted, 0, knockRequestAt(inserted))`, it gives the
+ * new one, so a client can follow the queue without copying it.
+ */
+export interface QueueChange {
+  removed?: number;
+  inserted?: number;
 }
 
 /** A client-format state event, as the state API and /sync deliver it. */

@@ -373,7 +373,7 @@ value("duplicate membership key in one member content: the last wins (as Synapse
   const r = scratchRoom();
   const applied = r.applyEvent('{"type":"m.room.member","state_key":"@k:hs2","sender":"@mod:hs1","content":{"membership":"knock","membership":"ban"}}');
   return [applied, r.membership("@k:hs2"), r.check("accept", "@mod:hs1", "@k:hs2").code];
-}, (out) => assert.deepEqual(out, [{ applied: true }, "ban", "TARGET_NOT_KNOCKING"]));
+}, (out) => assert.deepEqual(out, [{ applied: true, queue: { removed: 0 } }, "ban", "TARGET_NOT_KNOCKING"]));
 error("duplicate type key in one event", "INVALID_EVENT", () =>
   room.applyEvent('{"type":"m.room.topic","type":"m.room.member","state_key":"@k:hs2","sender":"@mod:hs1","content":{"membership":"ban"}}'));
 error("duplicate room_version key in create content", "INVALID_CREATE", () =>
@@ -615,6 +615,8 @@ test("every exported function survives hostile input and then answers again", as
       hostileCall("permittedActions", () => r.permittedActions(h, h));
       hostileCall("membership", () => r.membership(h));
       hostileCall("powerLevel", () => r.powerLevel(h));
+      hostileCall("knockRequestCount", () => r.knockRequestCount());
+      for (const i of [h, -1, 0.5, NaN, Infinity, 2 ** 32, 1e300, 1n, {}]) hostileCall("knockRequestAt", () => r.knockRequestAt(i));
       hostileCall("constructor", () => new KnockSession(h));
       hostileCall("ingestSync", () => s.ingestSync(h));
       hostileCall("knockRequests", () => s.knockRequests(h));
@@ -639,11 +641,13 @@ test("every exported function survives hostile input and then answers again", as
       fromStateEvents: () => assert.equal(Room.fromStateEvents(roomEvents).roomId(), ROOM),
       fromStateJson: () => assert.equal(Room.fromStateJson(roomText).roomVersion(), "10"),
       fromStateBytes: () => assert.equal(Room.fromStateBytes(new TextEncoder().encode(roomText)).memberCount(), 4),
-      applyEvent: () => assert.deepEqual(r.applyEvent(member("@n:hs2", { membership: "knock" })), { applied: true }),
+      applyEvent: () => assert.deepEqual(r.applyEvent(member("@n:hs2", { membership: "knock" })), { applied: true, queue: { inserted: 0 } }),
       check: () => assert.equal(r.check("decline", "@mod:hs1", "@k:hs2").code, "ALLOWED"),
       permittedActions: () => assert.equal(r.permittedActions("@mod:hs1", "@k:hs2").accept.allowed, true),
       membership: () => assert.equal(r.membership("@k:hs2"), "knock"),
       powerLevel: () => assert.equal(r.powerLevel("@mod:hs1"), 50),
+      knockRequestCount: () => assert.equal(r.knockRequestCount(), r.knockRequests().length),
+      knockRequestAt: () => assert.equal(r.knockRequestAt(0)?.userId, "@n:hs2"), // no timestamp: first
       knockRequests: () => assert.deepEqual(s.knockRequests(ROOM).map((q) => q.userId), ["@k:hs2"]),
       joinRule: () => assert.equal(r.joinRule(), "knock"),
       roomVersion: () => assert.equal(r.roomVersion(), "10"),
