@@ -193,8 +193,8 @@ impl<'a> CreateContent<'a> {
 }
 
 /// One parsed state change, validated before anything is mutated.
-enum Change {
-    Member(String, Member),
+enum Change<'a> {
+    Member(&'a UserId, MemberEvent<'a>),
     JoinRules(JoinRules),
     PowerLevels(PowerLevels),
     Other,
@@ -275,14 +275,11 @@ impl RoomState {
     }
 
     /// Parses and validates one state event without changing anything.
-    fn parse_change(&self, event: &RawEvent<'_>) -> Result<Change> {
+    fn parse_change<'a>(&self, event: &'a RawEvent<'_>) -> Result<Change<'a>> {
         if event.kind == "m.room.member" {
             // The state key first: when it and the content are both bad, its error is reported.
-            let user = parse_user_id(event.state_key.as_deref().unwrap_or_default())?;
-            return Ok(Change::Member(
-                user.into(),
-                member_from(&event.member_event()?),
-            ));
+            let user = check_user_id(event.state_key.as_deref().unwrap_or_default())?;
+            return Ok(Change::Member(user, event.member_event()?));
         }
         Ok(match (event.kind.as_ref(), event.state_key.as_deref()) {
             ("m.room.join_rules", Some("")) => Change::JoinRules(JoinRules::parse(event.content)),
@@ -296,25 +293,43 @@ impl RoomState {
     }
 
     /// Makes a validated change; says where a member's knock moved in the queue.
-    fn commit(&mut self, change: Change) -> QueueMove {
-        let mut moved = QueueMove::default();
+    fn commit(&mut self, change: Change<'_>) -> QueueMove {
         match change {
-            Change::Member(user, member) => {
-                moved.from = self.knock_position(&user);
-                if let Some(index) = moved.from {
-                    self.knockers.remove(index);
-                }
-                if member.membership == MembershipState::Knock {
-                    let key = (knock_ts(&member), user.clone());
-                    let (Ok(index) | Err(index)) = self.knockers.binary_search(&key);
-                    self.knockers.insert(index, key);
-                    moved.to = Some(index);
-                }
-                self.members.insert(user, member);
-            }
+            Change::Member(user, event) => return self.commit_member(user.as_str(), &event),
             Change::JoinRules(rules) => self.join_rules = rules,
             Change::PowerLevels(levels) => self.power_levels = levels,
             Change::Other => {}
+        }
+        QueueMove::default()
+    }
+
+    /// Sets a user's member event: a known member is updated in place (one hash lookup, its
+    /// strings' memory reused), and the user's knock moves in the queue.
+    fn commit_member(&mut self, user: &str, event: &MemberEvent<'_>) -> QueueMove {
+        let mut moved = QueueMove::default();
+        // The key the user's knock leaves, whose string a knock again reuses.
+        let mut left = None;
+        let ts = match self.members.get_mut(user) {
+            Some(member) => {
+                if member.membership == MembershipState::Knock {
+                    moved.from = queue_position(&self.knockers, knock_ts(member), user);
+                    left = moved.from.map(|index| self.knockers.remove(index));
+                }
+                member.update(event);
+                (member.membership == MembershipState::Knock).then(|| knock_ts(member))
+            }
+            None => {
+                let member = member_from(event);
+                let ts = (member.membership == MembershipState::Knock).then(|| knock_ts(&member));
+                self.members.insert(user.to_owned(), member);
+                ts
+            }
+        };
+        if let Some(ts) = ts {
+            let key = (ts, left.map_or_else(|| user.to_owned(), |(_, user)| user));
+            let (Ok(index) | Err(index)) = self.knockers.binary_search(&key);
+            self.knockers.insert(index, key);
+            moved.to = Some(index);
         }
         moved
     }
@@ -345,9 +360,8 @@ impl RoomState {
         if let Some(ignored) = self.other_room(event.room_id) {
             return Ok(Applied::ignored(ignored));
         }
-        let user = parse_user_id(event.state_key)?;
-        let change = Change::Member(user.into(), member_from(event));
-        self.commit_from(change, event.room_id)
+        let user = check_user_id(event.state_key)?;
+        self.commit_from(Change::Member(user, event.clone()), event.room_id)
     }
 
     /// `OtherRoom` when the event names a room and it is not this one.
@@ -360,7 +374,7 @@ impl RoomState {
 
     /// Commits a change from an event naming `room_id`, which becomes the room's ID if it
     /// had none (and must be valid).
-    fn commit_from(&mut self, change: Change, room_id: Option<&str>) -> Result<Applied> {
+    fn commit_from(&mut self, change: Change<'_>, room_id: Option<&str>) -> Result<Applied> {
         if self.room_id.is_none() {
             if let Some(id) = room_id {
                 self.room_id = Some(parse_room_id(id)?);
@@ -497,18 +511,6 @@ impl RoomState {
         }
     }
 
-    /// Where a knocking user is in the queue (a binary search, not a scan).
-    fn knock_position(&self, user_id: &str) -> Option<usize> {
-        let member = self.members.get(user_id)?;
-        if member.membership != MembershipState::Knock {
-            return None;
-        }
-        let ts = knock_ts(member);
-        self.knockers
-            .binary_search_by(|(t, u)| (*t, u.as_str()).cmp(&(ts, user_id)))
-            .ok()
-    }
-
     /// Number of member events held.
     pub fn member_count(&self) -> usize {
         self.members.len()
@@ -616,28 +618,57 @@ fn knock_ts(member: &Member) -> Option<u64> {
     member.details.as_ref().and_then(|d| d.origin_server_ts)
 }
 
+/// Where a knock with this key is in the queue (a binary search, not a scan).
+fn queue_position(knockers: &[QueueKey], ts: Option<u64>, user: &str) -> Option<usize> {
+    knockers
+        .binary_search_by(|(t, u)| (*t, u.as_str()).cmp(&(ts, user)))
+        .ok()
+}
+
 /// The member a member event sets.
 fn member_from(event: &MemberEvent<'_>) -> Member {
-    let content = &event.content;
-    let membership = content.membership();
-    let plain_self_event =
-        event.state_key == event.sender && content.reason.is_none() && !content.other_keys;
-    let owned = |text: &Option<Cow<'_, str>>| text.as_deref().map(str::to_owned);
-    let details = (membership != MembershipState::Join).then(|| {
-        Box::new(MemberDetails {
-            sender: event.sender.to_owned(),
-            event_id: event.event_id.map(str::to_owned),
-            origin_server_ts: event.origin_server_ts,
-            reason: owned(&content.reason),
-            displayname: owned(&content.displayname),
-            avatar_url: owned(&content.avatar_url),
-            other_keys: content.other_keys,
-        })
-    });
-    Member {
-        membership,
-        details,
-        plain_self_event,
+    let mut member = Member {
+        membership: MembershipState::Leave,
+        details: None,
+        plain_self_event: false,
+    };
+    member.update(event);
+    member
+}
+
+impl Member {
+    /// Becomes the member `event` sets, reusing the memory of the strings it held.
+    fn update(&mut self, event: &MemberEvent<'_>) {
+        let content = &event.content;
+        self.membership = content.membership();
+        self.plain_self_event =
+            event.state_key == event.sender && content.reason.is_none() && !content.other_keys;
+        if self.membership == MembershipState::Join {
+            self.details = None;
+            return;
+        }
+        let details = self.details.get_or_insert_with(Default::default);
+        set(&mut details.sender, event.sender);
+        set_optional(&mut details.event_id, event.event_id);
+        details.origin_server_ts = event.origin_server_ts;
+        set_optional(&mut details.reason, content.reason.as_deref());
+        set_optional(&mut details.displayname, content.displayname.as_deref());
+        set_optional(&mut details.avatar_url, content.avatar_url.as_deref());
+        details.other_keys = content.other_keys;
+    }
+}
+
+/// Sets `slot` to `value` in the memory it has when that is enough.
+fn set(slot: &mut String, value: &str) {
+    slot.clear();
+    slot.push_str(value);
+}
+
+/// [`set`] for an optional string.
+fn set_optional(slot: &mut Option<String>, value: Option<&str>) {
+    match (slot.as_mut(), value) {
+        (Some(slot), Some(value)) => set(slot, value),
+        (_, value) => *slot = value.map(str::to_owned),
     }
 }
 
@@ -694,6 +725,74 @@ mod tests {
             RoomState::from_json(&state).unwrap_err().code,
             ErrorCode::InvalidUserId
         );
+    }
+
+    #[test]
+    fn a_member_updated_in_place_equals_one_built_afresh() {
+        let create = r#"{"type":"m.room.create","state_key":"","sender":"@c:hs","content":{"room_version":"10"}}"#;
+        let mut room = RoomState::from_json(&format!("[{create}]")).unwrap();
+        let mut events = vec![create.to_owned()];
+        let mut seed = 11u32;
+        let mut pick = |n: usize| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 8) as usize % n
+        };
+        let users = ["@a:hs", "@b:hs", "@c2:hs", "@d:hs"];
+        let memberships = ["knock", "knock", "join", "leave", "invite", "ban"];
+        let texts = [
+            None,
+            Some("x"),
+            Some("a much longer reason than the one before it"),
+        ];
+        for i in 0..400 {
+            let user = users[pick(users.len())];
+            let membership = memberships[pick(memberships.len())];
+            let mut content = format!(r#""membership":"{membership}""#);
+            let [reason, displayname, avatar_url] = [(); 3].map(|()| texts[pick(texts.len())]);
+            for (key, text) in [
+                ("reason", reason),
+                ("displayname", displayname),
+                ("avatar_url", avatar_url),
+            ] {
+                if let Some(text) = text {
+                    content.push_str(&format!(r#","{key}":"{text}""#));
+                }
+            }
+            let sender = if pick(2) == 0 { user } else { "@c:hs" };
+            let ts = Some(pick(3) as u64 * 10).filter(|&ts| ts > 0);
+            let ts_field = ts.map_or(String::new(), |ts| format!(r#","origin_server_ts":{ts}"#));
+            let event = format!(
+                r#"{{"type":"m.room.member","state_key":"{user}","sender":"{sender}","event_id":"$e{i}"{ts_field},"content":{{{content}}}}}"#
+            );
+            room.apply_event(&RawEvent::from_json(&event).unwrap())
+                .unwrap();
+            events.push(event);
+            let member = room.member(user).unwrap();
+            assert_eq!(member.membership.as_str(), membership);
+            assert_eq!(member.plain_self_event, sender == user && reason.is_none());
+            if let Some(details) = member.details.as_deref() {
+                let got = [&details.reason, &details.displayname, &details.avatar_url];
+                assert_eq!(got.map(|t| t.as_deref()), [reason, displayname, avatar_url]);
+                assert_eq!(details.sender, sender);
+                assert_eq!(details.origin_server_ts, ts);
+                assert_eq!(details.event_id.as_deref(), Some(format!("$e{i}").as_str()));
+            } else {
+                assert_eq!(membership, "join", "only a joined member has no details");
+            }
+            let fresh = RoomState::from_json(&format!("[{}]", events.join(","))).unwrap();
+            for user in users {
+                assert_eq!(
+                    room.member(user),
+                    fresh.member(user),
+                    "{user} after event {i}"
+                );
+            }
+            assert_eq!(
+                room.knock_requests(),
+                fresh.knock_requests(),
+                "after event {i}"
+            );
+        }
     }
 
     #[test]
