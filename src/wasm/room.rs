@@ -292,8 +292,8 @@ impl Room {
     }
 
     /// The pending knock at `index` of {@link Room.knockRequests} (the same frozen object), in
-    /// O(1) and without copying the queue; `undefined` for an index that is not an integer in
-    /// `0 .. knockRequestCount()`.
+    /// O(1) and without copying the queue (the first call of either lists the queue once);
+    /// `undefined` for an index that is not an integer in `0 .. knockRequestCount()`.
     ///
     /// @throws {Error} `INVALID_INPUT` when `index` is not a number.
     #[wasm_bindgen(js_name = knockRequestAt, unchecked_return_type = "KnockRequest | undefined")]
