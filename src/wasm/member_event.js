@@ -44,8 +44,9 @@ export function memberEventParts(e, out, utf8) {
   const c = e.content;
   if (!plain(c)) return undefined;
   let other = 0;
-  for (const key of Object.keys(c)) {
+  for (const key in c) {
     if (key === "membership" || key === "reason" || key === "displayname" || key === "avatar_url") continue;
+    if (!Object.hasOwn(c, key)) continue; // JSON.stringify writes own keys only
     const v = c[key];
     if (v === undefined || typeof v === "function" || typeof v === "symbol") continue; // left out
     if (unsure(v)) return undefined;
@@ -59,17 +60,24 @@ export function memberEventParts(e, out, utf8) {
   } else {
     ts = -1;
   }
-  const strings = [
-    required(e.state_key), required(e.sender), loose(e.event_id), loose(e.room_id),
-    required(c.membership), loose(c.reason), loose(c.displayname), loose(c.avatar_url),
-  ];
-  let text = "";
-  for (let i = 0; i < strings.length; i++) {
-    const s = strings[i];
-    if (s === UNSURE) return undefined;
-    out[i] = s === null ? -1 : s.length;
-    if (s !== null) text += s;
+  // The fields in order, each a string, or null for none (loose ones only), or UNSURE.
+  const stateKey = required(e.state_key), sender = required(e.sender);
+  const eventId = loose(e.event_id), roomId = loose(e.room_id), membership = required(c.membership);
+  const reason = loose(c.reason), displayname = loose(c.displayname), avatarUrl = loose(c.avatar_url);
+  if (stateKey === UNSURE || sender === UNSURE || eventId === UNSURE || roomId === UNSURE ||
+      membership === UNSURE || reason === UNSURE || displayname === UNSURE || avatarUrl === UNSURE) {
+    return undefined;
   }
+  let text = stateKey + sender;
+  out[0] = stateKey.length;
+  out[1] = sender.length;
+  out[2] = eventId === null ? -1 : ((text += eventId), eventId.length);
+  out[3] = roomId === null ? -1 : ((text += roomId), roomId.length);
+  text += membership;
+  out[4] = membership.length;
+  out[5] = reason === null ? -1 : ((text += reason), reason.length);
+  out[6] = displayname === null ? -1 : ((text += displayname), displayname.length);
+  out[7] = avatarUrl === null ? -1 : ((text += avatarUrl), avatarUrl.length);
   out[8] = ts;
   out[9] = other;
   out[10] = text.length * 3 <= utf8.length ? encoder.encodeInto(text, utf8).written : -1;

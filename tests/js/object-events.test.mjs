@@ -122,10 +122,14 @@ test("applyEvent(object) reads only the fields the rules read", () => {
   // JSON.stringify would throw on these; the object way never looks at them.
   const room = Room.fromStateEvents(knockRoom());
   const knock = { type: "m.room.member", state_key: "@n:hs2", sender: "@n:hs2", content: { membership: "knock" }, origin_server_ts: 7 };
-  const cyclic = { ...knock, unsigned: { age: 1n, prev_content: { membership: "leave" } } };
+  // Every field the rules read is present, so each must be read the object way: the JSON way
+  // would throw on the cycle.
+  const full = { membership: "knock", reason: "Zoë 🙏", displayname: "N", avatar_url: "mxc://hs2/n" };
+  const cyclic = { ...knock, event_id: "$n", room_id: "!r:hs1", content: full, unsigned: { age: 1n, prev_content: { membership: "leave" } } };
   cyclic.unsigned.self = cyclic;
   assert.deepEqual(room.applyEvent(cyclic), { applied: true, queue: { inserted: 0 } });
-  assert.equal(room.knockRequests().find((k) => k.userId === "@n:hs2")?.originServerTs, 7);
+  assert.deepEqual(room.knockRequests().find((k) => k.userId === "@n:hs2"),
+    { userId: "@n:hs2", reason: "Zoë 🙏", displayName: "N", avatarUrl: "mxc://hs2/n", eventId: "$n", originServerTs: 7 });
   // In a field the rules read, the same values fail as JSON.stringify fails on them.
   assert.throws(() => room.applyEvent({ ...knock, origin_server_ts: 7n }), (e) => e.code === "INVALID_INPUT");
   const loop = { ...knock, content: { membership: "knock" } };
@@ -139,4 +143,22 @@ test("applyEvent(object) reads only the fields the rules read", () => {
   assert.equal(room.knockRequests(), before);
   assert.equal(room.membership("@t:hs2"), "leave");
   room.free();
+});
+
+test("applyEvent(object) reads only a content's own keys, as JSON.stringify does", () => {
+  // An enumerable key inherited from a polluted Object.prototype is not the content's: a
+  // plain self leave stays plain, so a repeat of it is still allowed as an exact repeat.
+  const [byObject, byText] = [Room.fromStateEvents(knockRoom()), Room.fromStateEvents(knockRoom())];
+  const leave = { type: "m.room.member", state_key: "@a:hs2", sender: "@a:hs2", content: { membership: "leave" } };
+  Object.defineProperty(Object.prototype, "polluted", { value: 1, enumerable: true, configurable: true });
+  try {
+    assert.deepEqual(byObject.applyEvent(leave), byText.applyEvent(JSON.stringify(leave)));
+  } finally {
+    delete Object.prototype.polluted;
+  }
+  for (const action of ["leave", "rescind", "join", "knock"]) {
+    assert.deepEqual(byObject.check(action, "@a:hs2"), byText.check(action, "@a:hs2"), action);
+  }
+  byObject.free();
+  byText.free();
 });
