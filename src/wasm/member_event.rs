@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{
     input::utf8_from_js,
-    queue::{self, Spans},
+    queue::{Entry, Spans},
 };
 use crate::core::event::{take_utf16, MemberContent, MemberEvent};
 
@@ -71,9 +71,9 @@ impl<'a> Parts<'a> {
         rest.is_empty().then_some(event)
     }
 
-    /// The queue entry of the event's member, from the object's own strings: the entry
-    /// [`queue::entry`] would make from the core's state once the event made them knock.
-    pub fn knock_request(&self) -> JsValue {
+    /// The queue entry of the event's member, in the object's own strings: the entry
+    /// [`Entry::of`] would make from the core's state once the event made them knock.
+    pub fn entry(&self) -> Entry<'_> {
         let [state_key, sender, event_id, room_id, membership, reason, displayname, avatar_url, ts, _, _] =
             self.slots;
         // Each field starts where the present ones before it end.
@@ -106,7 +106,7 @@ impl<'a> Parts<'a> {
             event_id,
             ts,
         ];
-        queue::entry_in(&self.js, &spans)
+        Entry::InJs(&self.js, spans)
     }
 }
 

@@ -1,11 +1,28 @@
 // The JS side of a Room's cached knock queue (see queue.rs): one call per change.
 
 /**
+ * `applyEvent`'s result for an event that moved a knocker in the queue: the `QueueChange`,
+ * with the entry that entered at `inserted` built from `text` and `spans` (see
+ * `knockRequest`), and `items`, the Room's cached queue if it has one, patched to match. -1
+ * for no `removed` or `inserted`. One call for all of it.
+ */
+export function queueChange(items, removed, inserted, text, spans) {
+  const queue = {};
+  if (removed >= 0) queue.removed = removed;
+  if (inserted >= 0) {
+    queue.inserted = inserted;
+    queue.request = knockRequest(text, spans);
+  }
+  if (items !== undefined) patchQueue(items, removed, inserted, queue.request);
+  return Object.freeze({ applied: true, queue: Object.freeze(queue) });
+}
+
+/**
  * Takes the entry at `remove` out of `items` and puts `entry` in at `insert` (an index in the
  * result); -1 skips either. In place: `items` is the Room's own array, never handed out, so
  * a change costs a move of the entries between the two indices, not a copy of the queue.
  */
-export function patchQueue(items, remove, insert, entry) {
+function patchQueue(items, remove, insert, entry) {
   if (remove >= 0 && insert >= 0) {
     // A knocker who knocks again: shift only the entries between the two places.
     if (remove < insert) items.copyWithin(remove, remove + 1, insert + 1);
@@ -23,14 +40,6 @@ export function frozenCopy(items) {
   return Object.freeze(items.slice());
 }
 
-/** `applyEvent`'s result for an event that changed the queue (`QueueChange`). */
-export function queueChanged(removed, inserted) {
-  const queue = {};
-  if (removed >= 0) queue.removed = removed;
-  if (inserted >= 0) queue.inserted = inserted;
-  return Object.freeze({ applied: true, queue: Object.freeze(queue) });
-}
-
 /**
  * A frozen `KnockRequest` from strings in `text`: `spans` holds the start and the length in
  * UTF-16 units of userId, reason, displayName, avatarUrl and eventId (length -1 for an absent
@@ -38,7 +47,7 @@ export function queueChanged(removed, inserted) {
  * none when `text` is the event object's fields. Keys in the order of the serialised form the
  * first listing uses.
  */
-export function knockRequest(text, spans) {
+function knockRequest(text, spans) {
   const field = (i) => (spans[2 * i + 1] < 0 ? undefined : text.slice(spans[2 * i], spans[2 * i] + spans[2 * i + 1]));
   const entry = { userId: field(0) };
   const [reason, displayName, avatarUrl, eventId] = [field(1), field(2), field(3), field(4)];

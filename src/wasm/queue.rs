@@ -43,27 +43,6 @@ impl Queue {
     pub fn at(&self, index: u32) -> JsValue {
         self.items.get(index)
     }
-
-    /// Takes out the entry at `remove` and puts `insert` in (its index after the removal, and
-    /// the entry).
-    pub fn patch(&mut self, remove: Option<usize>, insert: Option<(usize, JsValue)>) {
-        if remove.is_none() && insert.is_none() {
-            return;
-        }
-        let (index, entry) = insert.map_or((None, JsValue::UNDEFINED), |(i, e)| (Some(i), e));
-        patch_queue(&self.items, js_index(remove), js_index(index), &entry);
-        self.snapshot = None;
-    }
-}
-
-/// `applyEvent`'s result for an event that moved a knocker in the queue.
-pub fn changed(moved: QueueMove) -> JsValue {
-    queue_changed(js_index(moved.from), js_index(moved.to))
-}
-
-/// An index for the JS side, -1 for none.
-fn js_index(index: Option<usize>) -> f64 {
-    index.map_or(-1.0, |i| i as f64)
 }
 
 /// Where an entry's fields are in a text, as `knockRequest` in `queue.js` reads them: start and
@@ -71,49 +50,83 @@ fn js_index(index: Option<usize>) -> f64 {
 /// for none), then originServerTs (-1 for none).
 pub type Spans = [f64; 11];
 
-/// A queue entry from its fields in a JS string (no text crosses the boundary).
-pub fn entry_in(text: &JsString, spans: &Spans) -> JsValue {
-    knock_request_in(text, spans)
+/// The fields of an entry that enters the queue: the event object's own strings (one JS
+/// string, nothing crosses the boundary), or the core's.
+pub enum Entry<'a> {
+    InJs(&'a JsString, Spans),
+    InRust(String, Spans),
 }
 
-/// A queue entry for a request of the core, shaped as [`JsKnockRequest`] serialises it.
-pub fn entry(request: &KnockRequest<'_>) -> JsValue {
-    let fields = [
-        Some(request.user_id),
-        request.reason(),
-        request.displayname(),
-        request.avatar_url(),
-        request.event_id(),
-    ];
-    let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len()).sum());
-    let mut spans: Spans = [-1.0; 11];
-    let mut at = 0.0;
-    for (field, span) in fields.iter().zip(spans.chunks_exact_mut(2)) {
-        if let (Some(field), [start, length]) = (field, span) {
-            let units = field.chars().map(char::len_utf16).sum::<usize>() as f64;
-            text.push_str(field);
-            (*start, *length) = (at, units);
-            at += units;
+impl Entry<'_> {
+    /// The fields of a request of the core, shaped as [`JsKnockRequest`] serialises it.
+    pub fn of(request: &KnockRequest<'_>) -> Entry<'static> {
+        let fields = [
+            Some(request.user_id),
+            request.reason(),
+            request.displayname(),
+            request.avatar_url(),
+            request.event_id(),
+        ];
+        let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len()).sum());
+        let mut spans: Spans = [-1.0; 11];
+        let mut at = 0.0;
+        for (field, span) in fields.iter().zip(spans.chunks_exact_mut(2)) {
+            if let (Some(field), [start, length]) = (field, span) {
+                let units = field.chars().map(char::len_utf16).sum::<usize>() as f64;
+                text.push_str(field);
+                (*start, *length) = (at, units);
+                at += units;
+            }
         }
+        spans[10] = request.origin_server_ts().map_or(-1.0, |ts| ts as f64);
+        Entry::InRust(text, spans)
     }
-    spans[10] = request.origin_server_ts().map_or(-1.0, |ts| ts as f64);
-    knock_request(&text, &spans)
+}
+
+/// `applyEvent`'s result for an event that moved a knocker in the queue (`QueueChange`, with
+/// the entry that entered), in one call that also patches the cached queue, if any, to match.
+pub fn change(queue: Option<&mut Queue>, moved: QueueMove, entry: Option<Entry<'_>>) -> JsValue {
+    let none = JsValue::UNDEFINED;
+    let items: &JsValue = match queue {
+        Some(queue) => {
+            queue.snapshot = None;
+            queue.items.as_ref()
+        }
+        None => &none,
+    };
+    let (removed, inserted) = (js_index(moved.from), js_index(moved.to));
+    match &entry {
+        Some(Entry::InJs(text, spans)) => queue_change_in(items, removed, inserted, text, spans),
+        Some(Entry::InRust(text, spans)) => queue_change(items, removed, inserted, text, spans),
+        None => queue_change(items, removed, -1.0, "", &[]),
+    }
+}
+
+/// An index for the JS side, -1 for none.
+fn js_index(index: Option<usize>) -> f64 {
+    index.map_or(-1.0, |i| i as f64)
 }
 
 #[wasm_bindgen(module = "/src/wasm/queue.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = patchQueue)]
-    fn patch_queue(items: &Array, remove: f64, insert: f64, entry: &JsValue);
-
     #[wasm_bindgen(js_name = frozenCopy)]
     fn frozen_copy(items: &Array) -> Array;
 
-    #[wasm_bindgen(js_name = queueChanged)]
-    fn queue_changed(removed: f64, inserted: f64) -> JsValue;
+    #[wasm_bindgen(js_name = queueChange)]
+    fn queue_change(
+        items: &JsValue,
+        removed: f64,
+        inserted: f64,
+        text: &str,
+        spans: &[f64],
+    ) -> JsValue;
 
-    #[wasm_bindgen(js_name = knockRequest)]
-    fn knock_request(text: &str, spans: &[f64]) -> JsValue;
-
-    #[wasm_bindgen(js_name = knockRequest)]
-    fn knock_request_in(text: &JsString, spans: &[f64]) -> JsValue;
+    #[wasm_bindgen(js_name = queueChange)]
+    fn queue_change_in(
+        items: &JsValue,
+        removed: f64,
+        inserted: f64,
+        text: &JsString,
+        spans: &[f64],
+    ) -> JsValue;
 }

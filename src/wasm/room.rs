@@ -10,13 +10,13 @@ use super::{
     error::{optional_string_arg, string_arg, stringify_js, to_js as error_to_js, JsResult},
     input::{json_utf8, BytesSource, StringSource},
     member_event::Parts,
-    queue::{self, Queue},
+    queue::{self, Entry, Queue},
     types::{context_from_js, level_number, to_js, JsDecision},
 };
 use crate::core::{
     event::{utf8, RawEvent},
     event_stream::Source,
-    room::{check_user_id, Ignored, QueueMove},
+    room::{check_user_id, Ignored},
     Action, Context, RoomState,
 };
 
@@ -56,27 +56,6 @@ impl Room {
             None => queue.insert(Queue::list(&self.inner.knock_requests())?),
         };
         Ok(f(queue))
-    }
-
-    /// Moves the event's member in the cached queue, if there is one, as the core's queue
-    /// moved; a new entry comes from the event object's own strings when it was read field by
-    /// field (`parts`).
-    fn patch_queue(
-        queue: &RefCell<Option<Queue>>,
-        room: &RoomState,
-        moved: QueueMove,
-        parts: Option<&Parts>,
-    ) {
-        if let Some(queue) = queue.borrow_mut().as_mut() {
-            let new = moved.to.and_then(|index| {
-                let entry = match parts {
-                    Some(parts) => parts.knock_request(),
-                    None => queue::entry(&room.knock_request_at(index)?),
-                };
-                Some((index, entry))
-            });
-            queue.patch(moved.from, new);
-        }
     }
 }
 
@@ -149,11 +128,19 @@ impl Room {
                 (self.inner.apply(&event).map_err(error_to_js)?, None)
             }
         };
-        Self::patch_queue(&self.queue, &self.inner, applied.queue, parts);
-        if applied.queue.from.is_some() || applied.queue.to.is_some() {
-            return Ok(queue::changed(applied.queue));
+        let moved = applied.queue;
+        if moved.from.is_none() && moved.to.is_none() {
+            return Ok(applied_result(applied.ignored));
         }
-        Ok(applied_result(applied.ignored))
+        let entry = moved.to.and_then(|index| match parts {
+            Some(parts) => Some(parts.entry()),
+            None => Some(Entry::of(&self.inner.knock_request_at(index)?)),
+        });
+        let queue = self.queue.get_mut();
+        if moved.to.is_some() && entry.is_none() {
+            *queue = None; // (cannot happen) listed afresh when next asked for
+        }
+        Ok(queue::change(queue.as_mut(), moved, entry))
     }
 
     /// Decides whether `actorId` may perform `action` on `targetId` (the actor for self
@@ -278,8 +265,8 @@ impl Room {
     /// Pending knocks, oldest first, with reason and profile. The array and its entries are
     /// frozen, and the same array is returned until the queue changes, so it can be compared
     /// by identity (e.g. as a React dependency). After a change the first call copies the
-    /// queue (O(pending knocks)); to follow a long queue event by event, read
-    /// {@link ApplyResult.queue} with {@link Room.knockRequestAt} instead.
+    /// queue (O(pending knocks)); to follow a long queue event by event, apply
+    /// {@link ApplyResult.queue} to a list of your own instead.
     #[wasm_bindgen(js_name = knockRequests, unchecked_return_type = "readonly KnockRequest[]")]
     pub fn knock_requests(&self) -> JsResult<Array> {
         self.with_queue(Queue::array)

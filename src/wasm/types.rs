@@ -82,14 +82,16 @@ export interface ApplyResult {
 
 /**
  * A change of the knock queue by one event: the event's member left the queue at `removed`
- * (an index before the event), entered it at `inserted` (an index after it), or both (a
- * knock again, e.g. with a new reason). Applied to the previous `knockRequests()` as
- * `splice(removed, 1)` then `splice(inserted, 0, knockRequestAt(inserted))`, it gives the
- * new one, so a client can follow the queue without copying it.
+ * (an index before the event), entered it at `inserted` (an index after it) as `request`, or
+ * both (a knock again, e.g. with a new reason). Applied to the previous `knockRequests()` as
+ * `splice(removed, 1)` then `splice(inserted, 0, request)`, it gives the new one, so a client
+ * can follow the queue without copying it (like a `VectorDiff` of matrix-rust-sdk).
  */
 export interface QueueChange {
   removed?: number;
   inserted?: number;
+  /** The entry at `inserted`: the object `knockRequests()` then holds, once it was listed. */
+  request?: KnockRequest;
 }
 
 /** A client-format state event, as the state API and /sync deliver it. */

@@ -641,13 +641,13 @@ test("every exported function survives hostile input and then answers again", as
       fromStateEvents: () => assert.equal(Room.fromStateEvents(roomEvents).roomId(), ROOM),
       fromStateJson: () => assert.equal(Room.fromStateJson(roomText).roomVersion(), "10"),
       fromStateBytes: () => assert.equal(Room.fromStateBytes(new TextEncoder().encode(roomText)).memberCount(), 4),
-      applyEvent: () => assert.deepEqual(r.applyEvent(member("@n:hs2", { membership: "knock" })), { applied: true, queue: { inserted: 0 } }),
+      applyEvent: () => assert.deepEqual(r.applyEvent(member("@n:hs2", { membership: "knock" })).queue, { inserted: 0, request: r.knockRequestAt(0) }),
       check: () => assert.equal(r.check("decline", "@mod:hs1", "@k:hs2").code, "ALLOWED"),
       permittedActions: () => assert.equal(r.permittedActions("@mod:hs1", "@k:hs2").accept.allowed, true),
       membership: () => assert.equal(r.membership("@k:hs2"), "knock"),
       powerLevel: () => assert.equal(r.powerLevel("@mod:hs1"), 50),
       knockRequestCount: () => assert.equal(r.knockRequestCount(), r.knockRequests().length),
-      knockRequestAt: () => assert.equal(r.knockRequestAt(0)?.userId, "@n:hs2"), // no timestamp: first
+      knockRequestAt: () => assert.equal(r.knockRequestAt(0)?.userId, "@n:hs2"), // the oldest knock
       knockRequests: () => assert.deepEqual(s.knockRequests(ROOM).map((q) => q.userId), ["@k:hs2"]),
       joinRule: () => assert.equal(r.joinRule(), "knock"),
       roomVersion: () => assert.equal(r.roomVersion(), "10"),

@@ -1,6 +1,6 @@
 // The knock queue a Room keeps for JS: `knockRequests()` (a frozen array, the same one until
 // the queue changes), `knockRequestCount()`, `knockRequestAt(i)`, and the `queue` change
-// `applyEvent` reports. For random member events (knocks, knocks again, leaves, bans, joins,
+// `applyEvent` reports, with the entry that entered. For random member events (knocks, knocks again, leaves, bans, joins,
 // with and without timestamps, as objects and as JSON text), a client that only follows the
 // reported changes must hold the queue a room built afresh from the same events lists.
 import { test } from "node:test";
@@ -42,7 +42,13 @@ test("following applyEvent's queue changes gives the queue a fresh room lists", 
       assert.ok(Object.isFrozen(change), "the change is frozen");
       seen[change.removed !== undefined && change.inserted !== undefined ? "moved" : change.removed !== undefined ? "removed" : "inserted"]++;
       if (change.removed !== undefined) followed.splice(change.removed, 1);
-      if (change.inserted !== undefined) followed.splice(change.inserted, 0, room.knockRequestAt(change.inserted));
+      if (change.inserted !== undefined) {
+        assert.ok(Object.isFrozen(change.request));
+        assert.equal(change.request, room.knockRequestAt(change.inserted), "the entry the queue holds");
+        followed.splice(change.inserted, 0, change.request);
+      } else {
+        assert.equal(change.request, undefined);
+      }
     }
     assert.equal(room.knockRequestCount(), followed.length, `count after event ${i}`);
     // Sometimes the whole array is asked for, sometimes not for a while (then several
@@ -82,6 +88,12 @@ test("an unchanged queue keeps its array; knockRequestAt takes only indices of i
   for (const index of ["0", 0n, null, undefined, {}, [0]]) {
     assert.throws(() => room.knockRequestAt(index), (e) => e.code === "INVALID_INPUT", String(index));
   }
+  // A room whose queue was never listed reports the change and its entry all the same.
+  const unlisted = Room.fromStateEvents(knockRoom());
+  const change = unlisted.applyEvent({ type: "m.room.member", state_key: "@new:hs2", sender: "@new:hs2", content: { membership: "knock", reason: "hi" }, origin_server_ts: 1 });
+  assert.deepEqual(change.queue, { inserted: 0, request: { userId: "@new:hs2", reason: "hi", originServerTs: 1 } });
+  assert.deepEqual(unlisted.knockRequests()[0], change.queue.request);
+  unlisted.free();
   // Asked before the queue was ever listed, the entry is the one the listing then holds.
   const other = Room.fromStateEvents(knockRoom());
   const first = other.knockRequestAt(0);
