@@ -10,11 +10,11 @@ use super::{
 };
 use crate::core::room::{KnockRequest, QueueMove};
 
-/// The queue in a JS array of frozen entries that only the Room holds, patched in place per
-/// change, and the frozen copy `knockRequests` hands out until the next change (made when
-/// asked for, so a change costs no copy of the queue).
+/// The queue's frozen entries in JS, in chunks that only the Room holds (see `queue.js`),
+/// patched in place per change, and the frozen array `knockRequests` hands out until the
+/// next change (made when asked for, so a change costs no copy of the queue).
 pub struct Queue {
-    items: Array,
+    chunks: JsValue,
     snapshot: Option<Array>,
 }
 
@@ -27,7 +27,7 @@ impl Queue {
             Object::freeze(entry.unchecked_ref::<Object>());
         }
         Ok(Queue {
-            items,
+            chunks: chunked(&items),
             snapshot: None,
         })
     }
@@ -35,13 +35,13 @@ impl Queue {
     /// The frozen array to hand out: the same one until the queue changes.
     pub fn array(&mut self) -> Array {
         self.snapshot
-            .get_or_insert_with(|| frozen_copy(&self.items))
+            .get_or_insert_with(|| frozen_copy(&self.chunks))
             .clone()
     }
 
-    /// The entry at `index`, or undefined past the end.
+    /// The entry at `index`, which must be within the queue.
     pub fn at(&self, index: u32) -> JsValue {
-        self.items.get(index)
+        queue_at(&self.chunks, index)
     }
 }
 
@@ -87,18 +87,18 @@ impl Entry<'_> {
 /// the entry that entered), in one call that also patches the cached queue, if any, to match.
 pub fn change(queue: Option<&mut Queue>, moved: QueueMove, entry: Option<Entry<'_>>) -> JsValue {
     let none = JsValue::UNDEFINED;
-    let items: &JsValue = match queue {
+    let chunks: &JsValue = match queue {
         Some(queue) => {
             queue.snapshot = None;
-            queue.items.as_ref()
+            &queue.chunks
         }
         None => &none,
     };
     let (removed, inserted) = (js_index(moved.from), js_index(moved.to));
     match &entry {
-        Some(Entry::InJs(text, spans)) => queue_change_in(items, removed, inserted, text, spans),
-        Some(Entry::InRust(text, spans)) => queue_change(items, removed, inserted, text, spans),
-        None => queue_change(items, removed, -1.0, "", &[]),
+        Some(Entry::InJs(text, spans)) => queue_change_in(chunks, removed, inserted, text, spans),
+        Some(Entry::InRust(text, spans)) => queue_change(chunks, removed, inserted, text, spans),
+        None => queue_change(chunks, removed, -1.0, "", &[]),
     }
 }
 
@@ -109,12 +109,17 @@ fn js_index(index: Option<usize>) -> f64 {
 
 #[wasm_bindgen(module = "/src/wasm/queue.js")]
 extern "C" {
+    fn chunked(entries: &Array) -> JsValue;
+
+    #[wasm_bindgen(js_name = queueAt)]
+    fn queue_at(chunks: &JsValue, index: u32) -> JsValue;
+
     #[wasm_bindgen(js_name = frozenCopy)]
-    fn frozen_copy(items: &Array) -> Array;
+    fn frozen_copy(chunks: &JsValue) -> Array;
 
     #[wasm_bindgen(js_name = queueChange)]
     fn queue_change(
-        items: &JsValue,
+        chunks: &JsValue,
         removed: f64,
         inserted: f64,
         text: &str,
@@ -123,7 +128,7 @@ extern "C" {
 
     #[wasm_bindgen(js_name = queueChange)]
     fn queue_change_in(
-        items: &JsValue,
+        chunks: &JsValue,
         removed: f64,
         inserted: f64,
         text: &JsString,

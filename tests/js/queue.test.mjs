@@ -8,13 +8,14 @@ import assert from "node:assert/strict";
 import { Room, knockRoom } from "./load.mjs";
 
 let seed = 7;
-const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), (seed >> 8) % n); // high bits: the low ones cycle
 const pick = (values) => values[rand(values.length)];
-const users = Array.from({ length: 40 }, (_, i) => `@u${i}:hs${1 + (i % 3)}`);
+const userIds = (n) => Array.from({ length: n }, (_, i) => `@u${i}:hs${1 + (i % 3)}`);
+const mixed = ["knock", "knock", "knock", "leave", "invite", "ban", "join"];
 
-function event(i) {
+function event(i, users, memberships = mixed) {
   const user = pick(users);
-  const content = { membership: pick(["knock", "knock", "knock", "leave", "invite", "ban", "join"]) };
+  const content = { membership: pick(memberships) };
   if (rand(2)) content.reason = pick(["let me in", "Zoë 🙏", ""]);
   if (rand(3) === 0) content.displayname = `User ${rand(5)}`;
   const e = { type: "m.room.member", state_key: user, sender: rand(2) ? user : "@mod:hs1", content, event_id: `$e${i}` };
@@ -23,15 +24,20 @@ function event(i) {
   return e;
 }
 
-test("following applyEvent's queue changes gives the queue a fresh room lists", () => {
+/**
+ * Applies `count` events from `next(i)` to a room, following the changes, and compares with
+ * `knockRequests()` now and then and with a room built afresh every `every` events.
+ */
+function follow(count, next, every) {
   const events = knockRoom();
   const room = Room.fromStateEvents(events);
   let followed = [...room.knockRequests()];
   let listed = room.knockRequests();
   let changed = false; // since `listed` was listed
+  let longest = 0;
   const seen = { inserted: 0, removed: 0, moved: 0, unchanged: 0 };
-  for (let i = 0; i < 3000; i++) {
-    const e = event(i);
+  for (let i = 0; i < count; i++) {
+    const e = next(i);
     events.push(e);
     const result = room.applyEvent(rand(2) ? e : JSON.stringify(e));
     const change = result.queue;
@@ -51,6 +57,7 @@ test("following applyEvent's queue changes gives the queue a fresh room lists", 
       }
     }
     assert.equal(room.knockRequestCount(), followed.length, `count after event ${i}`);
+    longest = Math.max(longest, followed.length);
     // Sometimes the whole array is asked for, sometimes not for a while (then several
     // changes meet one copy).
     if (rand(3) === 0) {
@@ -64,15 +71,31 @@ test("following applyEvent's queue changes gives the queue a fresh room lists", 
       now.forEach((entry, j) => assert.equal(entry, followed[j], `entry ${j} after event ${i}`));
       listed = now;
     }
-    if (i % 100 === 99) {
+    if (i % every === every - 1) {
       const fresh = Room.fromStateEvents(events);
       assert.deepEqual(followed, [...fresh.knockRequests()], `against a fresh room after event ${i}`);
       fresh.free();
     }
   }
+  room.free();
+  return { seen, longest };
+}
+
+test("following applyEvent's queue changes gives the queue a fresh room lists", () => {
+  const users = userIds(40);
+  const { seen } = follow(3000, (i) => event(i, users), 100);
   // Each kind of change was met many times.
   assert.ok(Object.values(seen).every((n) => n > 150), JSON.stringify(seen));
-  room.free();
+});
+
+test("a long queue is followed as well: it grows past many chunks and shrinks again", () => {
+  // The Room holds its queue in chunks of 64 to 128 entries (queue.js): these events first
+  // grow it to hundreds of knocks, then mostly take knocks out, then mix.
+  const users = userIds(900);
+  const phase = (i) => (i < 1500 ? ["knock", "knock", "knock", "knock", "leave"] : i < 2600 ? ["leave", "ban", "invite", "join", "knock"] : mixed);
+  const { seen, longest } = follow(3400, (i) => event(i, users, phase(i)), 400);
+  assert.ok(longest > 500, `the queue reached ${longest}`);
+  assert.ok(Object.values(seen).every((n) => n > 100), JSON.stringify(seen));
 });
 
 test("an unchanged queue keeps its array; knockRequestAt takes only indices of it", () => {
