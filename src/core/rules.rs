@@ -76,8 +76,20 @@ impl RoomState {
             Some(target) => check_user_id(target)?,
             None => actor,
         };
+        Ok(self.decide(action, actor, target, context))
+    }
+
+    /// [`RoomState::check`] on user IDs already parsed: several actions on one pair validate
+    /// them once.
+    pub fn decide(
+        &self,
+        action: Action,
+        actor: &UserId,
+        target: &UserId,
+        context: &Context,
+    ) -> Decision {
         let outcome = self.predict(action, actor, target, context);
-        Ok(self.explain(action, actor, target, outcome))
+        self.explain(action, actor, target, outcome)
     }
 
     /// The auth rules alone for one `m.room.member` event `sender` → `target`.

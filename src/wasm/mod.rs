@@ -1,5 +1,6 @@
 //! JavaScript bindings: thin wrappers over [`crate::core`], one file per class or concern.
 
+mod decision;
 mod error;
 mod http;
 mod input;

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{
     error::JsResult,
-    types::{to_js, JsKnockRequest},
+    types::{to_js, utf16_units, JsKnockRequest},
 };
 use crate::core::room::{KnockRequest, QueueMove};
 
@@ -72,7 +72,7 @@ impl Entry<'_> {
         let mut at = 0.0;
         for (field, span) in fields.iter().zip(spans.chunks_exact_mut(2)) {
             if let (Some(field), [start, length]) = (field, span) {
-                let units = field.chars().map(char::len_utf16).sum::<usize>() as f64;
+                let units = utf16_units(field);
                 text.push_str(field);
                 (*start, *length) = (at, units);
                 at += units;

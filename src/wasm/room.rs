@@ -7,11 +7,12 @@ use ruma_events::room::member::MembershipState;
 use wasm_bindgen::prelude::*;
 
 use super::{
+    decision::{decision_to_js, permitted_to_js},
     error::{optional_string_arg, string_arg, stringify_js, to_js as error_to_js, JsResult},
     input::{json_utf8, BytesSource, StringSource},
     member_event::Parts,
     queue::{self, Entry, Queue},
-    types::{context_from_js, level_number, to_js, JsDecision},
+    types::{context_from_js, level_number, to_js},
 };
 use crate::core::{
     event::{utf8, RawEvent},
@@ -170,7 +171,7 @@ impl Room {
             .inner
             .check(action, &actor_id, target_id.as_deref(), &context)
             .map_err(error_to_js)?;
-        to_js(&JsDecision::from(&decision))
+        Ok(decision_to_js(&decision))
     }
 
     /// The moderator actions on a user at once: accept, decline, ban and unban.
@@ -184,32 +185,15 @@ impl Room {
             string_arg(&actor_id, "actorId")?,
             string_arg(&target_id, "targetId")?,
         );
-        let context = Context::default();
-        let decide = |action| {
-            self.inner
-                .check(action, &actor_id, Some(&target_id), &context)
-        };
-        let [accept, decline, ban, unban] =
-            [Action::Accept, Action::Decline, Action::Ban, Action::Unban].map(decide);
-        let (accept, decline, ban, unban) = (
-            accept.map_err(error_to_js)?,
-            decline.map_err(error_to_js)?,
-            ban.map_err(error_to_js)?,
-            unban.map_err(error_to_js)?,
+        let (actor, target) = (
+            check_user_id(&actor_id).map_err(error_to_js)?,
+            check_user_id(&target_id).map_err(error_to_js)?,
         );
-        #[derive(serde::Serialize)]
-        struct Permitted<'a> {
-            accept: JsDecision<'a>,
-            decline: JsDecision<'a>,
-            ban: JsDecision<'a>,
-            unban: JsDecision<'a>,
-        }
-        to_js(&Permitted {
-            accept: (&accept).into(),
-            decline: (&decline).into(),
-            ban: (&ban).into(),
-            unban: (&unban).into(),
-        })
+        let context = Context::default();
+        let [accept, decline, ban, unban] =
+            [Action::Accept, Action::Decline, Action::Ban, Action::Unban]
+                .map(|action| self.inner.decide(action, actor, target, &context));
+        Ok(permitted_to_js([&accept, &decline, &ban, &unban]))
     }
 
     /// A user's membership: `"join"`, `"invite"`, `"knock"`, `"ban"` or `"leave"` (also when

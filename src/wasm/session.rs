@@ -4,6 +4,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{
+    decision::decision_to_js,
     error::{optional_string_arg, string_arg, strings_arg, to_js as error_to_js, JsResult},
     requests::{body_text, matrix_error_to_js, options_from_js, request_to_js},
     types::{context_from_js, in_order, to_js, to_json, JsDecision, JsKnockRequest, Pairs},
@@ -205,9 +206,7 @@ fn refusal(decision: &crate::core::Decision) -> JsValue {
     let error = js_sys::Error::new(&decision.message);
     error.set_name("ActionRefusedError");
     let _ = js_sys::Reflect::set(&error, &"code".into(), &decision.code.as_str().into());
-    if let Ok(d) = to_js(&JsDecision::from(decision)) {
-        let _ = js_sys::Reflect::set(&error, &"decision".into(), &d);
-    }
+    let _ = js_sys::Reflect::set(&error, &"decision".into(), &decision_to_js(decision));
     error.into()
 }
 
@@ -346,7 +345,7 @@ impl KnockSession {
         let decision = room
             .check(action, self.inner.user_id(), target_id.as_deref(), &context)
             .map_err(error_to_js)?;
-        to_js(&JsDecision::from(&decision))
+        Ok(decision_to_js(&decision))
     }
 
     /// Joined rooms the session holds state for.

@@ -115,6 +115,16 @@ pub fn level_number(level: &UserPowerLevel) -> f64 {
     }
 }
 
+/// The length of a string in UTF-16 units, as JS counts it.
+pub fn utf16_units(s: &str) -> f64 {
+    let units = if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().map(char::len_utf16).sum()
+    };
+    units as f64
+}
+
 /// A level in JSON: an integer, or `1e999` for infinite, which `JSON.parse` reads as `Infinity`.
 pub struct JsLevel(Option<i64>);
 

@@ -164,3 +164,36 @@ test("ingestSync takes UTF-8 bytes too", () => {
   assert.throws(() => s.ingestSync(new Uint8Array([0xc3])), (e) => e.code === "INVALID_JSON");
   assert.throws(() => s.ingestSync(5), (e) => e.code === "INVALID_INPUT");
 });
+
+test("Decisions built from strings and numbers equal the session queue's, read from JSON", () => {
+  // The queue's decisions are serialised as JSON; a Room's and check()'s are built in
+  // decision.js. A v12 creator (level Infinity) decides on knockers whose IDs take one and
+  // two UTF-16 units per character, so every offset and level is exercised.
+  const state = [
+    ev("m.room.create", "", "@c:hs1", { room_version: "12" }),
+    ev("m.room.member", "@c:hs1", "@c:hs1", { membership: "join" }),
+    ev("m.room.member", "@mod:hs1", "@mod:hs1", { membership: "join" }),
+    ev("m.room.power_levels", "", "@c:hs1", { users: { "@mod:hs1": 50, "@jürgen:hs2": 60 } }),
+    ev("m.room.join_rules", "", "@c:hs1", { join_rule: "knock" }),
+    ev("m.room.member", "@jürgen:hs2", "@jürgen:hs2", { membership: "knock" }, 10),
+    ev("m.room.member", "@😀:hs2", "@😀:hs2", { membership: "knock", reason: "👋 hi" }, 11),
+  ];
+  const room = mk.Room.fromStateEvents(state);
+  for (const me of ["@c:hs1", "@mod:hs1"]) {
+    const s = new KnockSession(me);
+    s.ingestSync({ rooms: { join: { [ROOM]: { state: { events: state }, timeline: { events: [] } } } } });
+    const queue = s.knockRequests(ROOM);
+    assert.equal(queue.length, 2);
+    for (const entry of queue) {
+      const permitted = room.permittedActions(me, entry.userId);
+      for (const action of ["accept", "decline", "ban"]) {
+        assert.deepEqual(permitted[action], entry[action], `${me} ${action} ${entry.userId}`);
+        assert.deepEqual(s.check(ROOM, action, entry.userId), entry[action]);
+      }
+      assert.equal(permitted.unban.action, "unban");
+      assert.equal(permitted.unban.code, "TARGET_NOT_BANNED");
+    }
+  }
+  const levels = room.permittedActions("@c:hs1", "@jürgen:hs2").decline;
+  assert.deepEqual([levels.actorLevel, levels.targetLevel, levels.requiredLevel], [Infinity, 60, 50]);
+});
