@@ -311,16 +311,17 @@ impl RoomState {
         let mut left = None;
         let ts = match self.members.get_mut(user) {
             Some(member) => {
-                if member.membership == MembershipState::Knock {
+                if matches!(member.membership, MembershipState::Knock) {
                     moved.from = queue_position(&self.knockers, knock_ts(member), user);
                     left = moved.from.map(|index| self.knockers.remove(index));
                 }
                 member.update(event);
-                (member.membership == MembershipState::Knock).then(|| knock_ts(member))
+                matches!(member.membership, MembershipState::Knock).then(|| knock_ts(member))
             }
             None => {
                 let member = member_from(event);
-                let ts = (member.membership == MembershipState::Knock).then(|| knock_ts(&member));
+                let ts = (matches!(member.membership, MembershipState::Knock))
+                    .then(|| knock_ts(&member));
                 self.members.insert(user.to_owned(), member);
                 ts
             }
@@ -571,7 +572,7 @@ impl Builder {
         if event.kind == "m.room.member" {
             let user: String = parse_user_id(state_key)?.into();
             let member = member_from(&event.member_event()?);
-            if member.membership == MembershipState::Knock {
+            if matches!(member.membership, MembershipState::Knock) {
                 self.knocks.push(user.clone());
             }
             self.members.insert(user, member);
@@ -601,7 +602,8 @@ impl Builder {
             .into_iter()
             .filter_map(|user| {
                 let member = self.members.get(&user)?;
-                (member.membership == MembershipState::Knock).then(|| (knock_ts(member), user))
+                (matches!(member.membership, MembershipState::Knock))
+                    .then(|| (knock_ts(member), user))
             })
             .collect();
         knockers.sort_unstable();
@@ -643,7 +645,7 @@ impl Member {
         self.membership = content.membership();
         self.plain_self_event =
             event.state_key == event.sender && content.reason.is_none() && !content.other_keys;
-        if self.membership == MembershipState::Join {
+        if matches!(self.membership, MembershipState::Join) {
             self.details = None;
             return;
         }

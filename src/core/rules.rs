@@ -110,13 +110,15 @@ impl RoomState {
     fn predict(&self, action: Action, actor: &UserId, target: &UserId, ctx: &Context) -> Outcome {
         let target_membership = self.membership(target.as_str());
         match action {
-            Action::Accept | Action::Decline if target_membership != MembershipState::Knock => {
+            Action::Accept | Action::Decline
+                if !matches!(target_membership, MembershipState::Knock) =>
+            {
                 return Outcome::new(Code::TargetNotKnocking, KNOCK_RULE.to_owned());
             }
             Action::Rescind if actor != target => {
                 return Outcome::new(Code::NotForOthers, KNOCK_RULE.to_owned());
             }
-            Action::Rescind if target_membership != MembershipState::Knock => {
+            Action::Rescind if !matches!(target_membership, MembershipState::Knock) => {
                 return Outcome::new(Code::NotKnocking, KNOCK_RULE.to_owned());
             }
             _ => {}
@@ -173,14 +175,14 @@ impl RoomState {
                 None
             };
         };
-        if action == Action::Unban && old.membership != MembershipState::Ban {
+        if action == Action::Unban && !matches!(old.membership, MembershipState::Ban) {
             return server(Code::TargetNotBanned);
         }
         let ban_tolerant = matches!(
             action,
             Action::Ban | Action::Unban | Action::Leave | Action::Rescind
         );
-        if old.membership == MembershipState::Ban && !ban_tolerant {
+        if matches!(old.membership, MembershipState::Ban) && !ban_tolerant {
             return server(if actor == target {
                 Code::Banned
             } else {
@@ -279,7 +281,7 @@ impl RoomState {
             return Outcome::new(Code::NotForOthers, rule(&[2]));
         }
         let membership = self.membership(sender.as_str());
-        if membership == MembershipState::Ban {
+        if matches!(membership, MembershipState::Ban) {
             return Outcome::new(Code::Banned, rule(&[3]));
         }
         let join_rule = self.effective_join_rule();
@@ -301,7 +303,7 @@ impl RoomState {
                 return Outcome::new(Code::NotInAllowedRoom, rule(&[5, 2]));
             };
             let (level, invite) = (self.power_level(via), self.power_levels().invite());
-            if self.membership(via.as_str()) != MembershipState::Join || level < invite {
+            if !matches!(self.membership(via.as_str()), MembershipState::Join) || level < invite {
                 return Outcome::new(Code::NoAuthorisingUser, rule(&[5, 2]));
             }
             return Outcome::new(Code::Allowed, rule(&[5, 3]));
@@ -320,7 +322,7 @@ impl RoomState {
 
     fn auth_invite(&self, sender: &UserId, target: &UserId) -> Outcome {
         let rule = |step| self.version().rule(MemberRule::Invite, &[step]);
-        if self.membership(sender.as_str()) != MembershipState::Join {
+        if !matches!(self.membership(sender.as_str()), MembershipState::Join) {
             return Outcome::new(Code::ActorNotJoined, rule(2));
         }
         match self.membership(target.as_str()) {
@@ -354,12 +356,12 @@ impl RoomState {
             };
             return Outcome::new(code, rule(1));
         }
-        if self.membership(sender.as_str()) != MembershipState::Join {
+        if !matches!(self.membership(sender.as_str()), MembershipState::Join) {
             return Outcome::new(Code::ActorNotJoined, rule(2));
         }
         let levels = self.power_levels();
         let (actor, victim) = (self.power_level(sender), self.power_level(target));
-        if target_membership == MembershipState::Ban && actor < levels.ban() {
+        if matches!(target_membership, MembershipState::Ban) && actor < levels.ban() {
             return Outcome::new(Code::InsufficientLevel, rule(3)).levels(
                 Some(actor),
                 Some(victim),
@@ -374,7 +376,7 @@ impl RoomState {
 
     fn auth_ban(&self, sender: &UserId, target: &UserId) -> Outcome {
         let rule = |step| self.version().rule(MemberRule::Ban, &[step]);
-        if self.membership(sender.as_str()) != MembershipState::Join {
+        if !matches!(self.membership(sender.as_str()), MembershipState::Join) {
             return Outcome::new(Code::ActorNotJoined, rule(1));
         }
         let (actor, victim, ban) = (

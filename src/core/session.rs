@@ -176,11 +176,14 @@ impl Session {
         let seen = self.seen.entry(room_id.to_owned()).or_default();
         seen.retain(|event_id, user| {
             room.member(user).is_some_and(|m| {
-                m.membership == MembershipState::Knock
+                matches!(m.membership, MembershipState::Knock)
                     && m.details.as_ref().and_then(|d| d.event_id.as_deref()) == Some(event_id)
             })
         });
-        if room.membership(self.user_id.as_str()) == MembershipState::Join {
+        if matches!(
+            room.membership(self.user_id.as_str()),
+            MembershipState::Join
+        ) {
             if let Some(knock) = self.knocks.get_mut(room_id) {
                 if matches!(knock.status, KnockStatus::Pending | KnockStatus::Accepted) {
                     knock.status = KnockStatus::Joined;
@@ -401,7 +404,7 @@ impl Session {
         for user in user_ids {
             let knock = room
                 .member(user)
-                .filter(|m| m.membership == MembershipState::Knock);
+                .filter(|m| matches!(m.membership, MembershipState::Knock));
             if let Some(event_id) = knock
                 .and_then(|m| m.details.as_ref())
                 .and_then(|d| d.event_id.clone())
