@@ -320,8 +320,8 @@ impl RoomState {
             }
             None => {
                 let member = member_from(event);
-                let ts = (matches!(member.membership, MembershipState::Knock))
-                    .then(|| knock_ts(&member));
+                let ts =
+                    matches!(member.membership, MembershipState::Knock).then(|| knock_ts(&member));
                 self.members.insert(user.to_owned(), member);
                 ts
             }
@@ -602,7 +602,7 @@ impl Builder {
             .into_iter()
             .filter_map(|user| {
                 let member = self.members.get(&user)?;
-                (matches!(member.membership, MembershipState::Knock))
+                matches!(member.membership, MembershipState::Knock)
                     .then(|| (knock_ts(member), user))
             })
             .collect();
