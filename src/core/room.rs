@@ -15,15 +15,27 @@ use super::{
     version::RoomVersion,
 };
 
-/// A member's current `m.room.member` event, reduced to what the rules and views need.
+/// A member's current `m.room.member` event, reduced to what the rules and views need: 8
+/// bytes (on wasm32) for a joined member, so the member map of a large room stays small.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Member {
-    /// Current membership.
-    pub membership: MembershipState,
-    /// Details for every membership but `join` (kept small for large rooms).
-    pub details: Option<Box<MemberDetails>>,
+    /// Current membership (a custom one's name is in `details`).
+    kind: Kind,
     /// The event was sent by the member, with no reason and no keys beyond the profile.
     pub plain_self_event: bool,
+    /// Details for every membership but `join` (kept small for large rooms).
+    pub details: Option<Box<MemberDetails>>,
+}
+
+/// A membership in one byte: ruma's [`MembershipState`] without a custom membership's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Ban,
+    Invite,
+    Join,
+    Knock,
+    Leave,
+    Custom,
 }
 
 /// What a non-joined member's event says besides the membership.
@@ -43,6 +55,8 @@ pub struct MemberDetails {
     pub avatar_url: Option<String>,
     /// Content has keys beyond membership, reason, displayname and avatar_url.
     pub other_keys: bool,
+    /// The membership, when it is none the spec defines.
+    pub custom_membership: Option<String>,
 }
 
 /// A pending knock, for the moderator queue.
@@ -144,7 +158,7 @@ pub struct RoomState {
     federate: bool,
     join_rules: JoinRules,
     power_levels: PowerLevels,
-    members: HashMap<String, Member>,
+    members: HashMap<Box<str>, Member>,
     /// Users whose membership is `knock`, in queue order (oldest first, ties by user ID): the
     /// queue without scanning or sorting every member.
     knockers: Vec<QueueKey>,
@@ -311,18 +325,17 @@ impl RoomState {
         let mut left = None;
         let ts = match self.members.get_mut(user) {
             Some(member) => {
-                if matches!(member.membership, MembershipState::Knock) {
+                if member.is_knock() {
                     moved.from = queue_position(&self.knockers, knock_ts(member), user);
                     left = moved.from.map(|index| self.knockers.remove(index));
                 }
                 member.update(event);
-                matches!(member.membership, MembershipState::Knock).then(|| knock_ts(member))
+                member.is_knock().then(|| knock_ts(member))
             }
             None => {
                 let member = member_from(event);
-                let ts =
-                    matches!(member.membership, MembershipState::Knock).then(|| knock_ts(&member));
-                self.members.insert(user.to_owned(), member);
+                let ts = member.is_knock().then(|| knock_ts(&member));
+                self.members.insert(user.into(), member);
                 ts
             }
         };
@@ -462,7 +475,7 @@ impl RoomState {
     /// A user's membership; no member event means `leave`.
     pub fn membership(&self, user_id: &str) -> MembershipState {
         self.member(user_id)
-            .map_or(MembershipState::Leave, |m| m.membership.clone())
+            .map_or(MembershipState::Leave, Member::membership)
     }
 
     /// A user's power level.
@@ -482,8 +495,8 @@ impl RoomState {
     ) -> impl Iterator<Item = &'a str> + 'a {
         self.members
             .iter()
-            .filter(move |(_, m)| m.membership == *membership)
-            .map(|(user, _)| user.as_str())
+            .filter(move |(_, m)| m.membership() == *membership)
+            .map(|(user, _)| &**user)
     }
 
     /// Pending knocks, oldest first (ties by user ID).
@@ -526,7 +539,7 @@ struct Builder {
     room_id: Option<String>,
     /// The room as the last `m.room.create` event starts it (or why it cannot).
     create: Option<Result<RoomState>>,
-    members: HashMap<String, Member>,
+    members: HashMap<Box<str>, Member>,
     /// Users seen knocking (some may have moved on since).
     knocks: Vec<String>,
     join_rules: Option<JoinRules>,
@@ -570,12 +583,12 @@ impl Builder {
             _ => {}
         }
         if event.kind == "m.room.member" {
-            let user: String = parse_user_id(state_key)?.into();
+            let user = check_user_id(state_key)?.as_str();
             let member = member_from(&event.member_event()?);
-            if matches!(member.membership, MembershipState::Knock) {
-                self.knocks.push(user.clone());
+            if member.is_knock() {
+                self.knocks.push(user.to_owned());
             }
-            self.members.insert(user, member);
+            self.members.insert(user.into(), member);
         }
         self.state_keys += 1;
         Ok(())
@@ -601,9 +614,8 @@ impl Builder {
             .knocks
             .into_iter()
             .filter_map(|user| {
-                let member = self.members.get(&user)?;
-                matches!(member.membership, MembershipState::Knock)
-                    .then(|| (knock_ts(member), user))
+                let member = self.members.get(user.as_str())?;
+                member.is_knock().then(|| (knock_ts(member), user))
             })
             .collect();
         knockers.sort_unstable();
@@ -630,26 +642,57 @@ fn queue_position(knockers: &[QueueKey], ts: Option<u64>, user: &str) -> Option<
 /// The member a member event sets.
 fn member_from(event: &MemberEvent<'_>) -> Member {
     let mut member = Member {
-        membership: MembershipState::Leave,
-        details: None,
+        kind: Kind::Leave,
         plain_self_event: false,
+        details: None,
     };
     member.update(event);
     member
 }
 
 impl Member {
+    /// The current membership.
+    pub fn membership(&self) -> MembershipState {
+        match self.kind {
+            Kind::Ban => MembershipState::Ban,
+            Kind::Invite => MembershipState::Invite,
+            Kind::Join => MembershipState::Join,
+            Kind::Knock => MembershipState::Knock,
+            Kind::Leave => MembershipState::Leave,
+            Kind::Custom => MembershipState::from(
+                self.details
+                    .as_ref()
+                    .and_then(|d| d.custom_membership.as_deref())
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+
+    /// Whether the membership is `knock`.
+    pub fn is_knock(&self) -> bool {
+        self.kind == Kind::Knock
+    }
+
     /// Becomes the member `event` sets, reusing the memory of the strings it held.
     fn update(&mut self, event: &MemberEvent<'_>) {
         let content = &event.content;
-        self.membership = content.membership();
+        self.kind = match content.membership() {
+            MembershipState::Ban => Kind::Ban,
+            MembershipState::Invite => Kind::Invite,
+            MembershipState::Join => Kind::Join,
+            MembershipState::Knock => Kind::Knock,
+            MembershipState::Leave => Kind::Leave,
+            _ => Kind::Custom,
+        };
         self.plain_self_event =
             event.state_key == event.sender && content.reason.is_none() && !content.other_keys;
-        if matches!(self.membership, MembershipState::Join) {
+        if self.kind == Kind::Join {
             self.details = None;
             return;
         }
         let details = self.details.get_or_insert_with(Default::default);
+        let custom = (self.kind == Kind::Custom).then_some(&*content.membership);
+        set_optional(&mut details.custom_membership, custom);
         set(&mut details.sender, event.sender);
         set_optional(&mut details.event_id, event.event_id);
         details.origin_server_ts = event.origin_server_ts;
@@ -740,7 +783,7 @@ mod tests {
             (seed >> 8) as usize % n
         };
         let users = ["@a:hs", "@b:hs", "@c2:hs", "@d:hs"];
-        let memberships = ["knock", "knock", "join", "leave", "invite", "ban"];
+        let memberships = ["knock", "knock", "join", "leave", "invite", "ban", "x.custom", "y"];
         let texts = [
             None,
             Some("x"),
@@ -770,7 +813,7 @@ mod tests {
                 .unwrap();
             events.push(event);
             let member = room.member(user).unwrap();
-            assert_eq!(member.membership.as_str(), membership);
+            assert_eq!(member.membership().as_str(), membership);
             assert_eq!(member.plain_self_event, sender == user && reason.is_none());
             if let Some(details) = member.details.as_deref() {
                 let got = [&details.reason, &details.displayname, &details.avatar_url];

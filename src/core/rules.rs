@@ -175,14 +175,14 @@ impl RoomState {
                 None
             };
         };
-        if action == Action::Unban && !matches!(old.membership, MembershipState::Ban) {
+        if action == Action::Unban && !matches!(old.membership(), MembershipState::Ban) {
             return server(Code::TargetNotBanned);
         }
         let ban_tolerant = matches!(
             action,
             Action::Ban | Action::Unban | Action::Leave | Action::Rescind
         );
-        if matches!(old.membership, MembershipState::Ban) && !ban_tolerant {
+        if matches!(old.membership(), MembershipState::Ban) && !ban_tolerant {
             return server(if actor == target {
                 Code::Banned
             } else {
@@ -191,7 +191,7 @@ impl RoomState {
         }
         if kick
             && matches!(
-                old.membership,
+                old.membership(),
                 MembershipState::Ban | MembershipState::Leave
             )
         {
@@ -467,7 +467,7 @@ fn is_duplicate(
     membership: &MembershipState,
     reason: Option<&str>,
 ) -> bool {
-    if old.membership != *membership {
+    if old.membership() != *membership {
         return false;
     }
     match &old.details {

@@ -176,7 +176,7 @@ impl Session {
         let seen = self.seen.entry(room_id.to_owned()).or_default();
         seen.retain(|event_id, user| {
             room.member(user).is_some_and(|m| {
-                matches!(m.membership, MembershipState::Knock)
+                m.is_knock()
                     && m.details.as_ref().and_then(|d| d.event_id.as_deref()) == Some(event_id)
             })
         });
@@ -404,7 +404,7 @@ impl Session {
         for user in user_ids {
             let knock = room
                 .member(user)
-                .filter(|m| matches!(m.membership, MembershipState::Knock));
+                .filter(|m| m.is_knock());
             if let Some(event_id) = knock
                 .and_then(|m| m.details.as_ref())
                 .and_then(|d| d.event_id.clone())
@@ -520,7 +520,7 @@ fn diff_queue(room_id: &str, room: &RoomState, before: &QueueSnapshot, changes: 
         let details = member.details.as_deref();
         let by = details.map_or_else(|| user.to_owned(), |d| d.sender.clone());
         let reason = details.and_then(|d| d.reason.clone());
-        let outcome = match member.membership {
+        let outcome = match member.membership() {
             MembershipState::Knock => continue, // a re-knock: reported as new below
             MembershipState::Invite => Some("accepted"),
             MembershipState::Ban => Some("banned"),
