@@ -783,7 +783,9 @@ mod tests {
             (seed >> 8) as usize % n
         };
         let users = ["@a:hs", "@b:hs", "@c2:hs", "@d:hs"];
-        let memberships = ["knock", "knock", "join", "leave", "invite", "ban", "x.custom", "y"];
+        let memberships = [
+            "knock", "knock", "join", "leave", "invite", "ban", "x.custom", "y",
+        ];
         let texts = [
             None,
             Some("x"),

@@ -402,9 +402,7 @@ impl Session {
         let seen = self.seen.entry(room_id.to_owned()).or_default();
         let mut marked = 0;
         for user in user_ids {
-            let knock = room
-                .member(user)
-                .filter(|m| m.is_knock());
+            let knock = room.member(user).filter(|m| m.is_knock());
             if let Some(event_id) = knock
                 .and_then(|m| m.details.as_ref())
                 .and_then(|d| d.event_id.clone())

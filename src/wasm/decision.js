@@ -1,10 +1,10 @@
-// The JS side of Decision objects (see decision.rs): built from one string and an array of
-// numbers, rather than from JSON text that JS parses again.
+// The JS side of Decision objects (see decision.rs and layout.rs): built from one string and
+// an array of numbers, rather than from JSON text that JS parses again.
 
-// Per decision, `numbers` holds: allowed (1 or 0); where its action, code, message and rule
-// end in `text` (UTF-16 offsets; each string starts where the one before it ends); then
-// actorLevel, targetLevel and requiredLevel (NaN for none, Infinity for a v12 creator).
-const STRIDE = 8;
+import { field } from "./queue.js";
+
+/** How many numbers a decision takes (see `decision`). */
+export const DECISION = 12;
 
 /** The one Decision in `text` and `numbers`. */
 export function decisionFrom(text, numbers) {
@@ -14,25 +14,27 @@ export function decisionFrom(text, numbers) {
 /** `{ accept, decline, ban, unban }` from the four decisions in `text` and `numbers`. */
 export function permittedFrom(text, numbers) {
   const accept = decision(text, numbers, 0);
-  const decline = decision(text, numbers, 1);
-  const ban = decision(text, numbers, 2);
-  return { accept, decline, ban, unban: decision(text, numbers, 3) };
+  const decline = decision(text, numbers, DECISION);
+  const ban = decision(text, numbers, 2 * DECISION);
+  return { accept, decline, ban, unban: decision(text, numbers, 3 * DECISION) };
 }
 
-/** Decision `i`, with its keys in the order of the serialised form. */
-function decision(text, numbers, i) {
-  const n = i * STRIDE;
-  const start = i === 0 ? 0 : numbers[n - STRIDE + 4];
+/**
+ * The Decision whose numbers start at `k`: allowed (1 or 0), the spans of its action, code,
+ * message and rule in `text`, then actorLevel, targetLevel and requiredLevel (NaN for none,
+ * Infinity for a v12 creator). Keys in the order of the serialised form.
+ */
+export function decision(text, numbers, k) {
   const d = {
-    action: text.slice(start, numbers[n + 1]),
-    allowed: numbers[n] === 1,
-    code: text.slice(numbers[n + 1], numbers[n + 2]),
-    message: text.slice(numbers[n + 2], numbers[n + 3]),
-    rule: text.slice(numbers[n + 3], numbers[n + 4]),
+    action: field(text, numbers, k + 1),
+    allowed: numbers[k] === 1,
+    code: field(text, numbers, k + 3),
+    message: field(text, numbers, k + 5),
+    rule: field(text, numbers, k + 7),
   };
-  if (!Number.isNaN(numbers[n + 5])) d.actorLevel = numbers[n + 5];
-  if (!Number.isNaN(numbers[n + 6])) d.targetLevel = numbers[n + 6];
-  if (!Number.isNaN(numbers[n + 7])) d.requiredLevel = numbers[n + 7];
+  if (!Number.isNaN(numbers[k + 9])) d.actorLevel = numbers[k + 9];
+  if (!Number.isNaN(numbers[k + 10])) d.targetLevel = numbers[k + 10];
+  if (!Number.isNaN(numbers[k + 11])) d.requiredLevel = numbers[k + 11];
   return d;
 }
 
@@ -42,6 +44,6 @@ function decision(text, numbers, i) {
 const SHAPES = [];
 for (let present = 0; present < 8; present++) {
   const level = (bit) => (present & (1 << bit) ? 0 : NaN);
-  SHAPES.push(decisionFrom("", [0, 0, 0, 0, 0, level(0), level(1), level(2)]));
+  SHAPES.push(decisionFrom("", [0, 0, 0, 0, 0, 0, 0, 0, 0, level(0), level(1), level(2)]));
 }
-SHAPES.push(permittedFrom("", new Array(4 * STRIDE).fill(0)));
+SHAPES.push(permittedFrom("", new Array(4 * DECISION).fill(0)));

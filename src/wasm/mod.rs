@@ -4,6 +4,7 @@ mod decision;
 mod error;
 mod http;
 mod input;
+mod layout;
 mod member_event;
 mod queue;
 mod requests;

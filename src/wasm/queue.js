@@ -3,7 +3,7 @@
 /**
  * `applyEvent`'s result for an event that moved a knocker in the queue: the `QueueChange`,
  * with the entry that entered at `inserted` built from `text` and `spans` (see
- * `knockRequest`), and `chunks`, the Room's cached queue if it has one, patched to match. -1
+ * `request`), and `chunks`, the Room's cached queue if it has one, patched to match. -1
  * for no `removed` or `inserted`. One call for all of it.
  */
 export function queueChange(chunks, removed, inserted, text, spans) {
@@ -11,7 +11,7 @@ export function queueChange(chunks, removed, inserted, text, spans) {
   if (removed >= 0) queue.removed = removed;
   if (inserted >= 0) {
     queue.inserted = inserted;
-    queue.request = knockRequest(text, spans);
+    queue.request = knockRequest(text, spans, 0);
   }
   if (chunks !== undefined) patch(chunks, removed, inserted, queue.request);
   return Object.freeze({ applied: true, queue: Object.freeze(queue) });
@@ -76,26 +76,41 @@ export function frozenCopy(chunks) {
   return Object.freeze(all);
 }
 
-/**
- * A frozen `KnockRequest` from strings in `text`: `spans` holds the start and the length in
- * UTF-16 units of userId, reason, displayName, avatarUrl and eventId (length -1 for an absent
- * one), then originServerTs (-1 for none). So one string crosses from wasm for an entry, or
- * none when `text` is the event object's fields. Keys in the order of the serialised form the
- * first listing uses.
- */
-function knockRequest(text, spans) {
-  const entry = { userId: field(text, spans, 0) };
-  if (spans[3] >= 0) entry.reason = field(text, spans, 1);
-  if (spans[5] >= 0) entry.displayName = field(text, spans, 2);
-  if (spans[7] >= 0) entry.avatarUrl = field(text, spans, 3);
-  if (spans[9] >= 0) entry.eventId = field(text, spans, 4);
-  if (spans[10] >= 0) entry.originServerTs = spans[10];
-  return Object.freeze(entry);
+/** How many numbers a request takes (see `request`). */
+export const REQUEST = 11;
+
+/** The queue's first listing: the frozen `KnockRequest`s laid out in `text` and `numbers`. */
+export function requestsFrom(text, numbers) {
+  const entries = new Array(numbers.length / REQUEST);
+  for (let i = 0; i < entries.length; i++) entries[i] = knockRequest(text, numbers, i * REQUEST);
+  return entries;
 }
 
-/** Field `i` of an entry (see `knockRequest`). */
-function field(text, spans, i) {
-  return text.slice(spans[2 * i], spans[2 * i] + spans[2 * i + 1]);
+/** A frozen `KnockRequest` (see `request`). */
+function knockRequest(text, spans, k) {
+  return Object.freeze(request(text, spans, k));
+}
+
+/**
+ * A `KnockRequest` from strings in `text`: `spans` holds, from `k`, the start and the length
+ * in UTF-16 units of userId, reason, displayName, avatarUrl and eventId (length -1 for an
+ * absent one), then originServerTs (-1 for none). So one string crosses from wasm for one or
+ * many entries, or none when `text` is the event object's fields. Keys in the order of the
+ * serialised form.
+ */
+export function request(text, spans, k) {
+  const entry = { userId: field(text, spans, k) };
+  if (spans[k + 3] >= 0) entry.reason = field(text, spans, k + 2);
+  if (spans[k + 5] >= 0) entry.displayName = field(text, spans, k + 4);
+  if (spans[k + 7] >= 0) entry.avatarUrl = field(text, spans, k + 6);
+  if (spans[k + 9] >= 0) entry.eventId = field(text, spans, k + 8);
+  if (spans[k + 10] >= 0) entry.originServerTs = spans[k + 10];
+  return entry;
+}
+
+/** The string whose start and length are at `spans[k]` and `spans[k + 1]`. */
+export function field(text, spans, k) {
+  return text.slice(spans[k], spans[k] + spans[k + 1]);
 }
 
 // One object of every shape this module makes, kept for the module's life. V8's optimized code

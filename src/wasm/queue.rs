@@ -1,13 +1,10 @@
 //! A room's knock queue as JS objects: listed once, then patched in place per change, never
 //! rebuilt.
 
-use js_sys::{Array, JsString, Object};
+use js_sys::{Array, JsString};
 use wasm_bindgen::prelude::*;
 
-use super::{
-    error::JsResult,
-    types::{to_js, utf16_units, JsKnockRequest},
-};
+use super::layout::{Layout, REQUEST};
 use crate::core::room::{KnockRequest, QueueMove};
 
 /// The queue's frozen entries in JS, in chunks that only the Room holds (see `queue.js`),
@@ -19,17 +16,16 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// The whole queue, listed once (one `JSON.parse` for all entries).
-    pub fn list(requests: &[KnockRequest<'_>]) -> JsResult<Queue> {
-        let requests: Vec<JsKnockRequest<'_>> = requests.iter().map(JsKnockRequest::from).collect();
-        let items: Array = to_js(&requests)?.unchecked_into();
-        for entry in items.iter() {
-            Object::freeze(entry.unchecked_ref::<Object>());
+    /// The whole queue, listed once (one string crosses for all entries).
+    pub fn list(requests: &[KnockRequest<'_>]) -> Queue {
+        let mut layout = Layout::default();
+        for request in requests {
+            layout.request(request);
         }
-        Ok(Queue {
-            chunks: chunked(&items),
+        Queue {
+            chunks: chunked(&requests_from(&layout.text, &layout.numbers)),
             snapshot: None,
-        })
+        }
     }
 
     /// The frozen array to hand out: the same one until the queue changes.
@@ -45,41 +41,23 @@ impl Queue {
     }
 }
 
-/// Where an entry's fields are in a text, as `knockRequest` in `queue.js` reads them: start and
-/// length in UTF-16 units of userId, reason, displayName, avatarUrl and eventId (length -1
-/// for none), then originServerTs (-1 for none).
-pub type Spans = [f64; 11];
+/// Where an entry's fields are in a text: [`REQUEST`] numbers, as [`Layout::request`] lays
+/// them out.
+pub type Spans = [f64; REQUEST];
 
 /// The fields of an entry that enters the queue: the event object's own strings (one JS
 /// string, nothing crosses the boundary), or the core's.
 pub enum Entry<'a> {
     InJs(&'a JsString, Spans),
-    InRust(String, Spans),
+    InRust(Layout),
 }
 
 impl Entry<'_> {
-    /// The fields of a request of the core, shaped as [`JsKnockRequest`] serialises it.
+    /// The fields of a request of the core.
     pub fn of(request: &KnockRequest<'_>) -> Entry<'static> {
-        let fields = [
-            Some(request.user_id),
-            request.reason(),
-            request.displayname(),
-            request.avatar_url(),
-            request.event_id(),
-        ];
-        let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len()).sum());
-        let mut spans: Spans = [-1.0; 11];
-        let mut at = 0.0;
-        for (field, span) in fields.iter().zip(spans.chunks_exact_mut(2)) {
-            if let (Some(field), [start, length]) = (field, span) {
-                let units = utf16_units(field);
-                text.push_str(field);
-                (*start, *length) = (at, units);
-                at += units;
-            }
-        }
-        spans[10] = request.origin_server_ts().map_or(-1.0, |ts| ts as f64);
-        Entry::InRust(text, spans)
+        let mut layout = Layout::default();
+        layout.request(request);
+        Entry::InRust(layout)
     }
 }
 
@@ -97,7 +75,9 @@ pub fn change(queue: Option<&mut Queue>, moved: QueueMove, entry: Option<Entry<'
     let (removed, inserted) = (js_index(moved.from), js_index(moved.to));
     match &entry {
         Some(Entry::InJs(text, spans)) => queue_change_in(chunks, removed, inserted, text, spans),
-        Some(Entry::InRust(text, spans)) => queue_change(chunks, removed, inserted, text, spans),
+        Some(Entry::InRust(layout)) => {
+            queue_change(chunks, removed, inserted, &layout.text, &layout.numbers)
+        }
         None => queue_change(chunks, removed, -1.0, "", &[]),
     }
 }
@@ -110,6 +90,9 @@ fn js_index(index: Option<usize>) -> f64 {
 #[wasm_bindgen(module = "/src/wasm/queue.js")]
 extern "C" {
     fn chunked(entries: &Array) -> JsValue;
+
+    #[wasm_bindgen(js_name = requestsFrom)]
+    fn requests_from(text: &str, numbers: &[f64]) -> Array;
 
     #[wasm_bindgen(js_name = queueAt)]
     fn queue_at(chunks: &JsValue, index: u32) -> JsValue;

@@ -50,13 +50,13 @@ impl Room {
     }
 
     /// Runs `f` on the cached queue, listing it first if it was never asked for.
-    fn with_queue<T>(&self, f: impl FnOnce(&mut Queue) -> T) -> JsResult<T> {
+    fn with_queue<T>(&self, f: impl FnOnce(&mut Queue) -> T) -> T {
         let mut queue = self.queue.borrow_mut();
         let queue = match queue.as_mut() {
             Some(queue) => queue,
-            None => queue.insert(Queue::list(&self.inner.knock_requests())?),
+            None => queue.insert(Queue::list(&self.inner.knock_requests())),
         };
-        Ok(f(queue))
+        f(queue)
     }
 }
 
@@ -252,7 +252,7 @@ impl Room {
     /// queue (O(pending knocks)); to follow a long queue event by event, apply
     /// {@link ApplyResult.queue} to a list of your own instead.
     #[wasm_bindgen(js_name = knockRequests, unchecked_return_type = "readonly KnockRequest[]")]
-    pub fn knock_requests(&self) -> JsResult<Array> {
+    pub fn knock_requests(&self) -> Array {
         self.with_queue(Queue::array)
     }
 
@@ -278,7 +278,7 @@ impl Room {
         if !(index >= 0.0 && index < self.inner.knock_count() as f64 && index.fract() == 0.0) {
             return Ok(JsValue::UNDEFINED);
         }
-        self.with_queue(|queue| queue.at(index as u32))
+        Ok(self.with_queue(|queue| queue.at(index as u32)))
     }
 
     /// Number of member events held.

@@ -6,8 +6,9 @@ use wasm_bindgen::prelude::*;
 use super::{
     decision::decision_to_js,
     error::{optional_string_arg, string_arg, strings_arg, to_js as error_to_js, JsResult},
+    layout::Layout,
     requests::{body_text, matrix_error_to_js, options_from_js, request_to_js},
-    types::{context_from_js, in_order, to_js, to_json, JsDecision, JsKnockRequest, Pairs},
+    types::{context_from_js, in_order, to_js, to_json, Pairs},
 };
 use crate::core::{
     lifecycle::{Change, KnockStatus},
@@ -159,19 +160,6 @@ impl<'a> From<&'a Change> for JsChange<'a> {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsQueueEntry<'a> {
-    #[serde(flatten)]
-    request: JsKnockRequest<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    age_ms: Option<u64>,
-    seen: bool,
-    accept: JsDecision<'a>,
-    decline: JsDecision<'a>,
-    ban: JsDecision<'a>,
-}
-
 fn now_ms() -> u64 {
     let now = js_sys::Date::now();
     if now.is_finite() && now > 0.0 {
@@ -308,21 +296,20 @@ impl KnockSession {
             return Ok(JsValue::UNDEFINED);
         };
         let now = now_ms();
-        let entries: Vec<JsQueueEntry<'_>> = entries
-            .iter()
-            .map(|e| JsQueueEntry {
-                request: JsKnockRequest::from(&e.request),
-                age_ms: e
-                    .request
-                    .origin_server_ts()
-                    .map(|ts| now.saturating_sub(ts)),
-                seen: e.seen,
-                accept: (&e.accept).into(),
-                decline: (&e.decline).into(),
-                ban: (&e.ban).into(),
-            })
-            .collect();
-        to_js(&entries)
+        let mut layout = Layout::default();
+        for e in &entries {
+            layout.request(&e.request);
+            let age = e
+                .request
+                .origin_server_ts()
+                .map(|ts| now.saturating_sub(ts));
+            layout.number(age.map_or(-1.0, |age| age as f64));
+            layout.number(f64::from(u8::from(e.seen)));
+            for decision in [&e.accept, &e.decline, &e.ban] {
+                layout.decision(decision);
+            }
+        }
+        Ok(queue_entries_from(&layout.text, &layout.numbers))
     }
 
     /// Decides an action by this user in a joined room; `undefined` for a room without state.
@@ -551,4 +538,10 @@ impl KnockSession {
         let _ = js_sys::Reflect::set(&object, &"error".into(), &matrix_error_to_js(&error)?);
         Ok(object.into())
     }
+}
+
+#[wasm_bindgen(module = "/src/wasm/session.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = queueEntriesFrom)]
+    fn queue_entries_from(text: &str, numbers: &[f64]) -> JsValue;
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::error::{invalid_input, JsResult};
-use crate::core::{session::sorted_keys, Context, Decision, KnockRequest};
+use crate::core::{session::sorted_keys, Context};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -115,120 +115,6 @@ pub fn level_number(level: &UserPowerLevel) -> f64 {
     }
 }
 
-/// The length of a string in UTF-16 units, as JS counts it.
-pub fn utf16_units(s: &str) -> f64 {
-    let units = if s.is_ascii() {
-        s.len()
-    } else {
-        s.chars().map(char::len_utf16).sum()
-    };
-    units as f64
-}
-
-/// A level in JSON: an integer, or `1e999` for infinite, which `JSON.parse` reads as `Infinity`.
-pub struct JsLevel(Option<i64>);
-
-impl From<&UserPowerLevel> for JsLevel {
-    fn from(level: &UserPowerLevel) -> Self {
-        match level {
-            UserPowerLevel::Int(i) => Self(Some(i64::from(*i))),
-            _ => Self(None),
-        }
-    }
-}
-
-/// What [`JsLevel`] serialises an infinite level as; [`JsFormatter`] writes it as `1e999`.
-const INFINITE_LEVEL: i128 = i128::MAX;
-
-impl Serialize for JsLevel {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Some(level) => serializer.serialize_i64(level),
-            None => serializer.serialize_i128(INFINITE_LEVEL),
-        }
-    }
-}
-
-/// serde_json's compact output, except that [`INFINITE_LEVEL`] is written as `1e999` (JSON has
-/// no infinity; a non-finite float would be written as `null`).
-struct JsFormatter;
-
-impl serde_json::ser::Formatter for JsFormatter {
-    fn write_i128<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        value: i128,
-    ) -> std::io::Result<()> {
-        if value == INFINITE_LEVEL {
-            writer.write_all(b"1e999")
-        } else {
-            serde_json::ser::CompactFormatter.write_i128(writer, value)
-        }
-    }
-}
-
-/// [`Decision`] as a JS object.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JsDecision<'a> {
-    action: &'static str,
-    allowed: bool,
-    code: &'static str,
-    message: &'a str,
-    rule: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    actor_level: Option<JsLevel>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target_level: Option<JsLevel>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    required_level: Option<i64>,
-}
-
-impl<'a> From<&'a Decision> for JsDecision<'a> {
-    fn from(d: &'a Decision) -> Self {
-        Self {
-            action: d.action.as_str(),
-            allowed: d.allowed,
-            code: d.code.as_str(),
-            message: &d.message,
-            rule: &d.rule,
-            actor_level: d.actor_level.as_ref().map(JsLevel::from),
-            target_level: d.target_level.as_ref().map(JsLevel::from),
-            required_level: d.required_level.map(i64::from),
-        }
-    }
-}
-
-/// [`KnockRequest`] as a JS object.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JsKnockRequest<'a> {
-    user_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    display_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    avatar_url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    origin_server_ts: Option<u64>,
-}
-
-impl<'a> From<&KnockRequest<'a>> for JsKnockRequest<'a> {
-    fn from(r: &KnockRequest<'a>) -> Self {
-        Self {
-            user_id: r.user_id,
-            reason: r.reason(),
-            display_name: r.displayname(),
-            avatar_url: r.avatar_url(),
-            event_id: r.event_id(),
-            origin_server_ts: r.origin_server_ts(),
-        }
-    }
-}
-
 /// Reads an optional `CheckContext` argument; unknown keys are refused (they are typos).
 pub fn context_from_js(value: &JsValue) -> JsResult<Context> {
     if value.is_undefined() || value.is_null() {
@@ -295,13 +181,13 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
     js_sys::JSON::parse(&to_json(value)?)
 }
 
-/// A value as compact JSON text (infinite levels as `1e999`, see [`JsFormatter`]).
+/// A value as compact JSON text.
 ///
 /// Our values always serialise (string keys, no I/O), so the error is never expected; it is
 /// reported without serde_json's message, whose `Display` would link its whole error table.
 pub fn to_json<T: Serialize + ?Sized>(value: &T) -> JsResult<String> {
     let mut json = Vec::with_capacity(128);
-    let mut serializer = serde_json::Serializer::with_formatter(&mut json, JsFormatter);
+    let mut serializer = serde_json::Serializer::new(&mut json);
     value
         .serialize(&mut serializer)
         .map_err(|_| invalid_input("a value could not be written as JSON"))?;

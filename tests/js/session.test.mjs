@@ -165,35 +165,49 @@ test("ingestSync takes UTF-8 bytes too", () => {
   assert.throws(() => s.ingestSync(5), (e) => e.code === "INVALID_INPUT");
 });
 
-test("Decisions built from strings and numbers equal the session queue's, read from JSON", () => {
-  // The queue's decisions are serialised as JSON; a Room's and check()'s are built in
-  // decision.js. A v12 creator (level Infinity) decides on knockers whose IDs take one and
-  // two UTF-16 units per character, so every offset and level is exercised.
+test("queue entries and decisions keep every field, with multi-unit IDs and infinite levels", () => {
+  // Entries and decisions are built in JS from one string and offsets into it: a v12 creator
+  // (level Infinity) and a moderator decide on knockers whose IDs take one and two UTF-16
+  // units per character, so a wrong offset garbles a field below.
   const state = [
     ev("m.room.create", "", "@c:hs1", { room_version: "12" }),
     ev("m.room.member", "@c:hs1", "@c:hs1", { membership: "join" }),
     ev("m.room.member", "@mod:hs1", "@mod:hs1", { membership: "join" }),
     ev("m.room.power_levels", "", "@c:hs1", { users: { "@mod:hs1": 50, "@jürgen:hs2": 60 } }),
     ev("m.room.join_rules", "", "@c:hs1", { join_rule: "knock" }),
-    ev("m.room.member", "@jürgen:hs2", "@jürgen:hs2", { membership: "knock" }, 10),
+    ev("m.room.member", "@jürgen:hs2", "@jürgen:hs2", { membership: "knock", displayname: "Jürgen" }, 10),
     ev("m.room.member", "@😀:hs2", "@😀:hs2", { membership: "knock", reason: "👋 hi" }, 11),
   ];
   const room = mk.Room.fromStateEvents(state);
+  assert.deepEqual(room.knockRequests(), [
+    { userId: "@jürgen:hs2", displayName: "Jürgen", eventId: "$m.room.member/@jürgen:hs2/10", originServerTs: 10 },
+    { userId: "@😀:hs2", reason: "👋 hi", eventId: "$m.room.member/@😀:hs2/11", originServerTs: 11 },
+  ]);
+  const codes = { "@c:hs1": ["ALLOWED", "ALLOWED"], "@mod:hs1": ["TARGET_LEVEL_NOT_BELOW_ACTOR", "ALLOWED"] };
   for (const me of ["@c:hs1", "@mod:hs1"]) {
     const s = new KnockSession(me);
     s.ingestSync({ rooms: { join: { [ROOM]: { state: { events: state }, timeline: { events: [] } } } } });
     const queue = s.knockRequests(ROOM);
-    assert.equal(queue.length, 2);
+    assert.deepEqual(queue.map(({ accept, decline, ban, ageMs, seen, ...request }) => request), room.knockRequests());
     for (const entry of queue) {
+      assert.ok(entry.ageMs > 0);
+      assert.equal(entry.seen, false);
       const permitted = room.permittedActions(me, entry.userId);
-      for (const action of ["accept", "decline", "ban"]) {
-        assert.deepEqual(permitted[action], entry[action], `${me} ${action} ${entry.userId}`);
-        assert.deepEqual(s.check(ROOM, action, entry.userId), entry[action]);
+      for (const action of ["accept", "decline", "ban", "unban"]) {
+        const d = permitted[action];
+        assert.equal(d.action, action);
+        assert.match(d.code, /^[A-Z_]+$/);
+        assert.ok(d.message.includes(entry.userId) && d.message.endsWith("."), d.message);
+        assert.match(d.rule, /^(v12 [0-9.]+|server: .+|knock: .+)$/);
+        if (action === "unban") continue;
+        assert.deepEqual(entry[action], d, `${me} ${action} ${entry.userId}`);
+        assert.deepEqual(s.check(ROOM, action, entry.userId), d);
       }
-      assert.equal(permitted.unban.action, "unban");
-      assert.equal(permitted.unban.code, "TARGET_NOT_BANNED");
+      assert.deepEqual([permitted.accept.code, permitted.unban.code], ["ALLOWED", "TARGET_NOT_BANNED"]);
     }
+    assert.deepEqual(queue.map((e) => e.decline.code), codes[me]);
   }
   const levels = room.permittedActions("@c:hs1", "@jürgen:hs2").decline;
   assert.deepEqual([levels.actorLevel, levels.targetLevel, levels.requiredLevel], [Infinity, 60, 50]);
+  assert.equal(levels.message, "@c:hs1 may kick @jürgen:hs2 (room version 12).");
 });
