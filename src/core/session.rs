@@ -14,7 +14,7 @@ use super::{
     lifecycle::{Change, ChangeKind, KnockStatus, MyKnock},
     preview::RoomPreview,
     request::{self, Request, RequestOptions},
-    room::{parse_room_id, parse_user_id, KnockRequest, RoomState},
+    room::{check_user_id, parse_room_id, parse_user_id, KnockRequest, RoomState},
     rules::Context,
     sync::{parse_events, SyncResponse},
 };
@@ -373,19 +373,19 @@ impl Session {
     pub fn knock_requests(&self, room_id: &str) -> Option<Vec<QueueEntry<'_>>> {
         let room = self.rooms.get(room_id)?;
         let seen = self.seen.get(room_id);
-        let me = self.user_id.as_str();
         let context = Context::default();
-        let decide = |action, target: &str| room.check(action, me, Some(target), &context);
         room.knock_requests()
             .into_iter()
             .map(|request| {
                 let seen = request
                     .event_id()
                     .is_some_and(|id| seen.is_some_and(|s| s.contains_key(id)));
+                let target = check_user_id(request.user_id)?;
+                let decide = |action| room.decide(action, &self.user_id, target, &context);
                 Ok(QueueEntry {
-                    accept: decide(Action::Accept, request.user_id)?,
-                    decline: decide(Action::Decline, request.user_id)?,
-                    ban: decide(Action::Ban, request.user_id)?,
+                    accept: decide(Action::Accept),
+                    decline: decide(Action::Decline),
+                    ban: decide(Action::Ban),
                     request,
                     seen,
                 })
