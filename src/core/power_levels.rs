@@ -54,6 +54,16 @@ impl PowerLevels {
         self.inner.for_user(user_id)
     }
 
+    /// The level of users without one of their own.
+    pub fn users_default(&self) -> Int {
+        self.inner.users_default
+    }
+
+    /// The users with a level of their own.
+    pub fn users(&self) -> impl Iterator<Item = &UserId> {
+        self.inner.users.keys().map(|user| &**user)
+    }
+
     /// Level needed to invite.
     pub fn invite(&self) -> Int {
         self.inner.invite

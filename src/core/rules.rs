@@ -237,10 +237,26 @@ impl RoomState {
             return Err(Outcome::new(Code::NotInAllowedRoom, rule));
         }
         let invite = self.power_levels().invite();
-        let authoriser = self.members_with(&MembershipState::Join).find_map(|user| {
-            let user = UserId::parse(user).ok()?;
-            (self.power_level(&user) >= invite).then_some(user)
-        });
+        let authoriser = if self.power_levels().users_default() >= invite {
+            // Most joined members may invite: the first one found.
+            self.members_with(&MembershipState::Join).find_map(|user| {
+                let user = UserId::parse(user).ok()?;
+                (self.power_level(&user) >= invite).then_some(user)
+            })
+        } else {
+            // Only creators and users with a level of their own may: look at them, not at
+            // every member of a large room.
+            let levels = self.power_levels();
+            self.creators()
+                .iter()
+                .map(|user| &**user)
+                .chain(levels.users())
+                .find(|user| {
+                    self.power_level(user) >= invite
+                        && matches!(self.membership(user.as_str()), MembershipState::Join)
+                })
+                .map(ToOwned::to_owned)
+        };
         authoriser
             .map(Some)
             .ok_or_else(|| Outcome::new(Code::NoAuthorisingUser, rule))
@@ -480,5 +496,83 @@ fn is_duplicate(
                 && !d.other_keys
                 && (profile_allowed || (d.displayname.is_none() && d.avatar_url.is_none()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A restricted join needs a joined member who may invite. The search looks only at
+    /// creators and users with a level of their own when the default level may not invite;
+    /// it must find one exactly when a scan of every joined member does.
+    #[test]
+    fn the_restricted_join_authoriser_is_found_exactly_when_one_exists() {
+        let mut seed = 7u32;
+        let mut pick = |n: usize| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 8) as usize % n
+        };
+        let users = ["@c:hs", "@a:hs", "@b:hs", "@d:hs", "@e:hs"];
+        let memberships = ["join", "join", "leave", "invite", "ban", "knock"];
+        let levels = [0, 50, 100];
+        let (mut found, mut missing) = (0, 0);
+        for _ in 0..600 {
+            let version = ["8", "10", "12"][pick(3)];
+            let member = |user: &str, membership: &str| {
+                format!(
+                    r#"{{"type":"m.room.member","state_key":"{user}","sender":"{user}","content":{{"membership":"{membership}"}}}}"#
+                )
+            };
+            let mut events = vec![
+                format!(
+                    r#"{{"type":"m.room.create","state_key":"","sender":"@c:hs","content":{{"room_version":"{version}","creator":"@c:hs"}}}}"#
+                ),
+                r#"{"type":"m.room.join_rules","state_key":"","sender":"@c:hs","content":{"join_rule":"restricted","allow":[{"type":"m.room_membership","room_id":"!space:hs"}]}}"#.to_owned(),
+            ];
+            for user in users {
+                events.push(member(user, memberships[pick(memberships.len())]));
+            }
+            if pick(4) > 0 {
+                // v12 creators may not be listed.
+                let mut own = vec![];
+                for user in users.iter().skip(usize::from(version == "12")) {
+                    if pick(2) == 0 {
+                        own.push(format!(r#""{user}":{}"#, levels[pick(3)]));
+                    }
+                }
+                events.push(format!(
+                    r#"{{"type":"m.room.power_levels","state_key":"","sender":"@c:hs","content":{{"users_default":{},"invite":{},"users":{{{}}}}}}}"#,
+                    levels[pick(2)],
+                    levels[pick(3)],
+                    own.join(",")
+                ));
+            }
+            let room = RoomState::from_json(&format!("[{}]", events.join(","))).unwrap();
+            let invite = room.power_levels().invite();
+            let exists = room
+                .members_with(&MembershipState::Join)
+                .any(|user| room.power_level(<&UserId>::try_from(user).unwrap()) >= invite);
+            let context = Context {
+                joined_room_ids: Some(vec!["!space:hs".to_owned()]),
+                ..Context::default()
+            };
+            let decision = room.check(Action::Join, "@new:hs", None, &context).unwrap();
+            assert_eq!(
+                decision.code != Code::NoAuthorisingUser,
+                exists,
+                "{events:?}"
+            );
+            assert_eq!(decision.allowed, exists, "{events:?}");
+            if exists {
+                found += 1;
+            } else {
+                missing += 1;
+            }
+        }
+        assert!(
+            found > 100 && missing > 100,
+            "{found} rooms with one, {missing} without"
+        );
     }
 }
