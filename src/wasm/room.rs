@@ -135,7 +135,7 @@ impl Room {
         }
         let entry = moved.to.and_then(|index| match parts {
             Some(parts) => Some(parts.entry()),
-            None => Some(Entry::of(&self.inner.knock_request_at(index)?)),
+            None => self.inner.knock_request_at(index).map(|r| Entry::of(&r)),
         });
         let queue = self.queue.get_mut();
         if moved.to.is_some() && entry.is_none() {
