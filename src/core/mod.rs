@@ -9,6 +9,7 @@ pub mod join_rules;
 pub mod json;
 pub mod lifecycle;
 pub mod matrix_error;
+pub mod member;
 pub mod messages;
 pub mod power_levels;
 pub mod preview;
@@ -21,6 +22,7 @@ pub mod version;
 
 pub use decision::{Action, Code, Decision};
 pub use error::{Error, ErrorCode, Result};
-pub use room::{Ignored, KnockRequest, Member, MemberDetails, RoomState};
+pub use member::{Member, MemberDetails};
+pub use room::{Ignored, KnockRequest, RoomState};
 pub use rules::Context;
 pub use version::RoomVersion;

@@ -11,53 +11,10 @@ use super::{
     event_stream::{for_each_event, SliceSource, Source},
     join_rules::{JoinRule, JoinRules},
     json::{self, Raw},
+    member::{Member, MemberDetails},
     power_levels::PowerLevels,
     version::RoomVersion,
 };
-
-/// A member's current `m.room.member` event, reduced to what the rules and views need: 8
-/// bytes (on wasm32) for a joined member, so the member map of a large room stays small.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Member {
-    /// Current membership (a custom one's name is in `details`).
-    kind: Kind,
-    /// The event was sent by the member, with no reason and no keys beyond the profile.
-    pub plain_self_event: bool,
-    /// Details for every membership but `join` (kept small for large rooms).
-    pub details: Option<Box<MemberDetails>>,
-}
-
-/// A membership in one byte: ruma's [`MembershipState`] without a custom membership's name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Ban,
-    Invite,
-    Join,
-    Knock,
-    Leave,
-    Custom,
-}
-
-/// What a non-joined member's event says besides the membership.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct MemberDetails {
-    /// Who sent the event (the inviter, kicker, banner, or the member).
-    pub sender: String,
-    /// Event ID.
-    pub event_id: Option<String>,
-    /// Timestamp in ms.
-    pub origin_server_ts: Option<u64>,
-    /// Reason given.
-    pub reason: Option<String>,
-    /// Display name.
-    pub displayname: Option<String>,
-    /// Avatar URL.
-    pub avatar_url: Option<String>,
-    /// Content has keys beyond membership, reason, displayname and avatar_url.
-    pub other_keys: bool,
-    /// The membership, when it is none the spec defines.
-    pub custom_membership: Option<String>,
-}
 
 /// A pending knock, for the moderator queue.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,22 +28,22 @@ pub struct KnockRequest<'a> {
 impl<'a> KnockRequest<'a> {
     /// The reason given.
     pub fn reason(&self) -> Option<&'a str> {
-        self.details.and_then(|d| d.reason.as_deref())
+        self.details.and_then(|d| d.reason())
     }
 
     /// The display name.
     pub fn displayname(&self) -> Option<&'a str> {
-        self.details.and_then(|d| d.displayname.as_deref())
+        self.details.and_then(|d| d.displayname())
     }
 
     /// The avatar URL.
     pub fn avatar_url(&self) -> Option<&'a str> {
-        self.details.and_then(|d| d.avatar_url.as_deref())
+        self.details.and_then(|d| d.avatar_url())
     }
 
     /// The knock event's ID.
     pub fn event_id(&self) -> Option<&'a str> {
-        self.details.and_then(|d| d.event_id.as_deref())
+        self.details.and_then(|d| d.event_id())
     }
 
     /// When the knock was sent (ms).
@@ -326,15 +283,15 @@ impl RoomState {
         let ts = match self.members.get_mut(user) {
             Some(member) => {
                 if member.is_knock() {
-                    moved.from = queue_position(&self.knockers, knock_ts(member), user);
+                    moved.from = queue_position(&self.knockers, member.origin_server_ts(), user);
                     left = moved.from.map(|index| self.knockers.remove(index));
                 }
                 member.update(event);
-                member.is_knock().then(|| knock_ts(member))
+                member.is_knock().then(|| member.origin_server_ts())
             }
             None => {
-                let member = member_from(event);
-                let ts = member.is_knock().then(|| knock_ts(&member));
+                let member = Member::from_event(event);
+                let ts = member.is_knock().then(|| member.origin_server_ts());
                 self.members.insert(user.into(), member);
                 ts
             }
@@ -584,7 +541,7 @@ impl Builder {
         }
         if event.kind == "m.room.member" {
             let user = check_user_id(state_key)?.as_str();
-            let member = member_from(&event.member_event()?);
+            let member = Member::from_event(&event.member_event()?);
             if member.is_knock() {
                 self.knocks.push(user.to_owned());
             }
@@ -615,7 +572,7 @@ impl Builder {
             .into_iter()
             .filter_map(|user| {
                 let member = self.members.get(user.as_str())?;
-                member.is_knock().then(|| (knock_ts(member), user))
+                member.is_knock().then(|| (member.origin_server_ts(), user))
             })
             .collect();
         knockers.sort_unstable();
@@ -627,94 +584,11 @@ impl Builder {
     }
 }
 
-/// The queue's sort key: when the knock was sent.
-fn knock_ts(member: &Member) -> Option<u64> {
-    member.details.as_ref().and_then(|d| d.origin_server_ts)
-}
-
 /// Where a knock with this key is in the queue (a binary search, not a scan).
 fn queue_position(knockers: &[QueueKey], ts: Option<u64>, user: &str) -> Option<usize> {
     knockers
         .binary_search_by(|(t, u)| (*t, u.as_str()).cmp(&(ts, user)))
         .ok()
-}
-
-/// The member a member event sets.
-fn member_from(event: &MemberEvent<'_>) -> Member {
-    let mut member = Member {
-        kind: Kind::Leave,
-        plain_self_event: false,
-        details: None,
-    };
-    member.update(event);
-    member
-}
-
-impl Member {
-    /// The current membership.
-    pub fn membership(&self) -> MembershipState {
-        match self.kind {
-            Kind::Ban => MembershipState::Ban,
-            Kind::Invite => MembershipState::Invite,
-            Kind::Join => MembershipState::Join,
-            Kind::Knock => MembershipState::Knock,
-            Kind::Leave => MembershipState::Leave,
-            Kind::Custom => MembershipState::from(
-                self.details
-                    .as_ref()
-                    .and_then(|d| d.custom_membership.as_deref())
-                    .unwrap_or_default(),
-            ),
-        }
-    }
-
-    /// Whether the membership is `knock`.
-    pub fn is_knock(&self) -> bool {
-        self.kind == Kind::Knock
-    }
-
-    /// Becomes the member `event` sets, reusing the memory of the strings it held.
-    fn update(&mut self, event: &MemberEvent<'_>) {
-        let content = &event.content;
-        self.kind = match content.membership() {
-            MembershipState::Ban => Kind::Ban,
-            MembershipState::Invite => Kind::Invite,
-            MembershipState::Join => Kind::Join,
-            MembershipState::Knock => Kind::Knock,
-            MembershipState::Leave => Kind::Leave,
-            _ => Kind::Custom,
-        };
-        self.plain_self_event =
-            event.state_key == event.sender && content.reason.is_none() && !content.other_keys;
-        if self.kind == Kind::Join {
-            self.details = None;
-            return;
-        }
-        let details = self.details.get_or_insert_with(Default::default);
-        let custom = (self.kind == Kind::Custom).then_some(&*content.membership);
-        set_optional(&mut details.custom_membership, custom);
-        set(&mut details.sender, event.sender);
-        set_optional(&mut details.event_id, event.event_id);
-        details.origin_server_ts = event.origin_server_ts;
-        set_optional(&mut details.reason, content.reason.as_deref());
-        set_optional(&mut details.displayname, content.displayname.as_deref());
-        set_optional(&mut details.avatar_url, content.avatar_url.as_deref());
-        details.other_keys = content.other_keys;
-    }
-}
-
-/// Sets `slot` to `value` in the memory it has when that is enough.
-fn set(slot: &mut String, value: &str) {
-    slot.clear();
-    slot.push_str(value);
-}
-
-/// [`set`] for an optional string.
-fn set_optional(slot: &mut Option<String>, value: Option<&str>) {
-    match (slot.as_mut(), value) {
-        (Some(slot), Some(value)) => set(slot, value),
-        (_, value) => *slot = value.map(str::to_owned),
-    }
 }
 
 /// Parses a user ID (historical forms allowed, as servers accept them).
@@ -818,11 +692,15 @@ mod tests {
             assert_eq!(member.membership().as_str(), membership);
             assert_eq!(member.plain_self_event, sender == user && reason.is_none());
             if let Some(details) = member.details.as_deref() {
-                let got = [&details.reason, &details.displayname, &details.avatar_url];
-                assert_eq!(got.map(|t| t.as_deref()), [reason, displayname, avatar_url]);
-                assert_eq!(details.sender, sender);
+                let got = [
+                    details.reason(),
+                    details.displayname(),
+                    details.avatar_url(),
+                ];
+                assert_eq!(got, [reason, displayname, avatar_url]);
+                assert_eq!(details.sender(), sender);
                 assert_eq!(details.origin_server_ts, ts);
-                assert_eq!(details.event_id.as_deref(), Some(format!("$e{i}").as_str()));
+                assert_eq!(details.event_id(), Some(format!("$e{i}").as_str()));
             } else {
                 assert_eq!(membership, "join", "only a joined member has no details");
             }

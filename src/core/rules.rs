@@ -12,7 +12,8 @@ use super::{
     decision::{Action, Code, Decision},
     error::Result,
     join_rules::JoinRule,
-    room::{check_user_id, Member, RoomState},
+    member::Member,
+    room::{check_user_id, RoomState},
     version::MemberRule,
 };
 
@@ -491,10 +492,10 @@ fn is_duplicate(
         Some(d) => {
             let profile_allowed =
                 matches!(membership, MembershipState::Knock | MembershipState::Invite);
-            d.sender == actor.as_str()
-                && d.reason.as_deref() == reason
+            d.sender() == actor.as_str()
+                && d.reason() == reason
                 && !d.other_keys
-                && (profile_allowed || (d.displayname.is_none() && d.avatar_url.is_none()))
+                && (profile_allowed || (d.displayname().is_none() && d.avatar_url().is_none()))
         }
     }
 }

@@ -176,8 +176,7 @@ impl Session {
         let seen = self.seen.entry(room_id.to_owned()).or_default();
         seen.retain(|event_id, user| {
             room.member(user).is_some_and(|m| {
-                m.is_knock()
-                    && m.details.as_ref().and_then(|d| d.event_id.as_deref()) == Some(event_id)
+                m.is_knock() && m.details.as_ref().and_then(|d| d.event_id()) == Some(event_id)
             })
         });
         if matches!(
@@ -405,7 +404,8 @@ impl Session {
             let knock = room.member(user).filter(|m| m.is_knock());
             if let Some(event_id) = knock
                 .and_then(|m| m.details.as_ref())
-                .and_then(|d| d.event_id.clone())
+                .and_then(|d| d.event_id())
+                .map(str::to_owned)
             {
                 seen.insert(event_id, user.clone());
                 marked += 1;
@@ -496,12 +496,7 @@ fn new_room(room_id: &str, events: &[RawEvent<'_>]) -> Option<RoomState> {
 fn queue_snapshot(room: &RoomState) -> QueueSnapshot {
     room.knock_requests()
         .into_iter()
-        .map(|r| {
-            (
-                r.user_id.to_owned(),
-                r.details.and_then(|d| d.event_id.clone()),
-            )
-        })
+        .map(|r| (r.user_id.to_owned(), r.event_id().map(str::to_owned)))
         .collect()
 }
 
@@ -516,8 +511,8 @@ fn diff_queue(room_id: &str, room: &RoomState, before: &QueueSnapshot, changes: 
             continue;
         };
         let details = member.details.as_deref();
-        let by = details.map_or_else(|| user.to_owned(), |d| d.sender.clone());
-        let reason = details.and_then(|d| d.reason.clone());
+        let by = details.map_or(user, |d| d.sender()).to_owned();
+        let reason = details.and_then(|d| d.reason()).map(str::to_owned);
         let outcome = match member.membership() {
             MembershipState::Knock => continue, // a re-knock: reported as new below
             MembershipState::Invite => Some("accepted"),
@@ -547,7 +542,8 @@ fn diff_queue(room_id: &str, room: &RoomState, before: &QueueSnapshot, changes: 
         let reason = room
             .member(user)
             .and_then(|m| m.details.as_ref())
-            .and_then(|d| d.reason.clone());
+            .and_then(|d| d.reason())
+            .map(str::to_owned);
         changes.push(Change {
             user_id: Some(user.to_owned()),
             by: Some(user.to_owned()),
