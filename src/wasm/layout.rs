@@ -5,10 +5,6 @@
 use super::types::level_number;
 use crate::core::{Decision, KnockRequest};
 
-/// Numbers per request: start and length in UTF-16 units of userId, reason, displayName,
-/// avatarUrl and eventId (-1 and -1 for an absent one), then originServerTs (-1 for none).
-pub const REQUEST: usize = 11;
-
 /// The text and numbers of some values, in the order the JS builder reads them.
 #[derive(Default)]
 pub struct Layout {
@@ -38,7 +34,9 @@ impl Layout {
         self.numbers.push(n);
     }
 
-    /// A knock request: [`REQUEST`] numbers.
+    /// A knock request, in 11 numbers (`REQUEST` in `queue.js`): start and length in UTF-16
+    /// units of userId, reason, displayName, avatarUrl and eventId (-1 and -1 for an absent
+    /// one), then originServerTs (-1 for none).
     pub fn request(&mut self, r: &KnockRequest<'_>) {
         self.string(Some(r.user_id));
         self.string(r.reason());

@@ -29,57 +29,119 @@ function required(v) {
   return typeof v === "string" ? v : UNSURE;
 }
 
+// The wasm memory, and views over it made again only after it grows (wasm-bindgen's `&mut [T]`
+// arguments make two new views per call: ~0.1–0.3 µs of an update).
+let memory = null;
+let bytes = null;
+let numbers = null;
+/** The view `encodeInto` writes to: the caller's scratch buffer, while it stays the same. */
+let scratch = null;
+let scratchAt = -1;
+
+/** Gives this module the wasm memory, before its first read. */
+export function useMemory(m) {
+  memory = m;
+  bytes = null;
+}
+
+/** The scratch buffer of `length` bytes at `at`, as a view (made again when either changes). */
+function scratchView(at, length) {
+  if (bytes === null || bytes.byteLength === 0) {
+    bytes = new Uint8Array(memory.buffer);
+    numbers = new Float64Array(memory.buffer);
+    scratch = null;
+  }
+  if (scratch === null || scratchAt !== at || scratch.length !== length) {
+    scratch = bytes.subarray(at, at + length);
+    scratchAt = at;
+  }
+  return scratch;
+}
+
+/** The last event's fields read, when they did not fit the scratch buffer. */
+let text = "";
+
+/**
+ * The fields of the last event read that a queue entry shows (`queueChangeOfRead` in
+ * queue.js makes the entry once the event made its user knock): null for none, ts -1.
+ */
+export const last = { userId: "", reason: null, displayName: null, avatarUrl: null, eventId: null, ts: -1 };
+
 /**
  * The fields the rules read from an `m.room.member` event object: state_key, sender,
  * event_id, room_id, and content's membership, reason, displayname and avatar_url,
- * concatenated, with their lengths in UTF-16 units in `out[0..8]` (-1 for none),
- * origin_server_ts in `out[8]` (-1 for none), whether content has other keys in `out[9]`, and
- * the bytes of their UTF-8 written to `utf8` in `out[10]` (-1 when it might not fit).
- * Returns undefined for any other event, and for any value whose reading only JSON.stringify
- * can tell: the caller then reads the event as JSON (as it does when the text holds a U+FFFD,
- * which may be a lone surrogate written by encodeInto). Other fields are not looked at.
+ * concatenated, with their lengths in UTF-16 units in the 11 numbers at byte `slotsAt` of the
+ * wasm memory: `[0..8]` (-1 for none), origin_server_ts in `[8]` (-1 for none), whether
+ * content has other keys in `[9]`, and the bytes of their UTF-8 written to the `length` bytes
+ * at `utf8At` in `[10]` (-1 when it might not fit: then `lastText` has them).
+ * Returns false for any other event, and for any value whose reading only JSON.stringify can
+ * tell, or whose reading threw: the caller then reads the event as JSON (as it does when the
+ * text holds a U+FFFD, which may be a lone surrogate written by encodeInto), which reports any
+ * error. Other fields are not looked at.
  */
-export function memberEventParts(e, out, utf8) {
-  if (!plain(e) || e.type !== "m.room.member") return undefined;
+export function memberEventParts(e, slotsAt, utf8At, length) {
+  try {
+    return read(e, slotsAt >>> 3, utf8At, length);
+  } catch {
+    return false; // a getter that threw: the JSON way reports it
+  }
+}
+
+function read(e, at, utf8At, length) {
+  if (!plain(e) || e.type !== "m.room.member") return false;
   const c = e.content;
-  if (!plain(c)) return undefined;
+  if (!plain(c)) return false;
   let other = 0;
   for (const key in c) {
     if (key === "membership" || key === "reason" || key === "displayname" || key === "avatar_url") continue;
     if (!Object.hasOwn(c, key)) continue; // JSON.stringify writes own keys only
     const v = c[key];
     if (v === undefined || typeof v === "function" || typeof v === "symbol") continue; // left out
-    if (unsure(v)) return undefined;
+    if (unsure(v)) return false;
     other = 1;
   }
-  let ts = e.origin_server_ts;
-  if (typeof ts === "number") {
-    if (!(Number.isSafeInteger(ts) && ts >= 0)) return undefined;
-  } else if (unsure(ts)) {
-    return undefined;
+  let time = e.origin_server_ts;
+  if (typeof time === "number") {
+    if (!(Number.isSafeInteger(time) && time >= 0)) return false;
+  } else if (unsure(time)) {
+    return false;
   } else {
-    ts = -1;
+    time = -1;
   }
   // The fields in order, each a string, or null for none (loose ones only), or UNSURE.
   const stateKey = required(e.state_key), sender = required(e.sender);
-  const eventId = loose(e.event_id), roomId = loose(e.room_id), membership = required(c.membership);
-  const reason = loose(c.reason), displayname = loose(c.displayname), avatarUrl = loose(c.avatar_url);
-  if (stateKey === UNSURE || sender === UNSURE || eventId === UNSURE || roomId === UNSURE ||
-      membership === UNSURE || reason === UNSURE || displayname === UNSURE || avatarUrl === UNSURE) {
-    return undefined;
+  const id = loose(e.event_id), roomId = loose(e.room_id), membership = required(c.membership);
+  const why = loose(c.reason), name = loose(c.displayname), avatar = loose(c.avatar_url);
+  if (stateKey === UNSURE || sender === UNSURE || id === UNSURE || roomId === UNSURE ||
+      membership === UNSURE || why === UNSURE || name === UNSURE || avatar === UNSURE) {
+    return false;
   }
-  let text = stateKey + sender;
-  out[0] = stateKey.length;
-  out[1] = sender.length;
-  out[2] = eventId === null ? -1 : ((text += eventId), eventId.length);
-  out[3] = roomId === null ? -1 : ((text += roomId), roomId.length);
-  text += membership;
-  out[4] = membership.length;
-  out[5] = reason === null ? -1 : ((text += reason), reason.length);
-  out[6] = displayname === null ? -1 : ((text += displayname), displayname.length);
-  out[7] = avatarUrl === null ? -1 : ((text += avatarUrl), avatarUrl.length);
-  out[8] = ts;
-  out[9] = other;
-  out[10] = text.length * 3 <= utf8.length ? encoder.encodeInto(text, utf8).written : -1;
+  // The views only now: a getter above may have made the memory grow (detaching older ones).
+  const utf8 = scratchView(utf8At, length), out = numbers;
+  let all = stateKey + sender;
+  out[at] = stateKey.length;
+  out[at + 1] = sender.length;
+  out[at + 2] = id === null ? -1 : ((all += id), id.length);
+  out[at + 3] = roomId === null ? -1 : ((all += roomId), roomId.length);
+  all += membership;
+  out[at + 4] = membership.length;
+  out[at + 5] = why === null ? -1 : ((all += why), why.length);
+  out[at + 6] = name === null ? -1 : ((all += name), name.length);
+  out[at + 7] = avatar === null ? -1 : ((all += avatar), avatar.length);
+  out[at + 8] = time;
+  out[at + 9] = other;
+  out[at + 10] = all.length * 3 <= utf8.length ? encoder.encodeInto(all, utf8).written : -1;
+  text = all;
+  last.userId = stateKey;
+  last.reason = why;
+  last.displayName = name;
+  last.avatarUrl = avatar;
+  last.eventId = id;
+  last.ts = time;
+  return true;
+}
+
+/** The last event's fields read (see `memberEventParts`). */
+export function lastText() {
   return text;
 }

@@ -3,41 +3,53 @@
 //! declines anything whose reading only `JSON.stringify` could tell, which then goes the JSON
 //! way. `tests/js/object-events.test.mjs` holds both ways equal.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, cell::Cell};
 
 use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 
-use super::{
-    input::utf8_from_js,
-    queue::{Entry, Spans},
-};
+use super::input::utf8_from_js;
 use crate::core::event::{take_utf16, MemberContent, MemberEvent};
 
 /// The strings' lengths, the timestamp, the other-keys flag, and the bytes written.
 const SLOTS: usize = 11;
 
-/// A member event object's fields, concatenated in a JS string and as UTF-8.
+/// A member event object's fields, concatenated, as UTF-8 (the JS side keeps the strings).
 pub struct Parts<'a> {
-    js: JsString,
     text: Cow<'a, [u8]>,
     slots: [f64; SLOTS],
 }
 
 impl<'a> Parts<'a> {
     /// Reads `event` when it is a member event object the JS side can read alone, as UTF-8
-    /// into `scratch` when it fits (one call across the boundary for all of it).
+    /// into `scratch` when it fits: one call across the boundary, which writes into this
+    /// memory through views it keeps (wasm-bindgen's slice arguments make new ones per call).
     pub fn read(event: &JsValue, scratch: &'a mut [u8]) -> Option<Parts<'a>> {
+        thread_local! {
+            static MEMORY_GIVEN: Cell<bool> = const { Cell::new(false) };
+        }
+        if !MEMORY_GIVEN.replace(true) {
+            use_memory(&wasm_bindgen::memory());
+        }
         let mut slots = [0.0; SLOTS];
-        // A getter that throws: the JSON way reports it.
-        let js = member_event_parts(event, &mut slots, scratch).ok()??;
+        // (Addresses in this memory: `memberEventParts` writes the numbers and the bytes there
+        // before it returns, and nothing else does.)
+        let read = member_event_parts(
+            event,
+            slots.as_mut_ptr() as usize as u32,
+            scratch.as_mut_ptr() as usize as u32,
+            scratch.len() as u32,
+        );
+        if !read {
+            return None;
+        }
         let written = slots[10];
         let scratch: &'a [u8] = scratch;
         let text = match scratch.get(..written as usize) {
             Some(bytes) if written >= 0.0 => Cow::Borrowed(bytes),
-            _ => Cow::Owned(utf8_from_js(&js)),
+            _ => Cow::Owned(utf8_from_js(&last_text())),
         };
-        Some(Parts { js, text, slots })
+        Some(Parts { text, slots })
     }
 
     /// The event, borrowing from the parts. `None` when a field holds U+FFFD, which
@@ -70,44 +82,6 @@ impl<'a> Parts<'a> {
         };
         rest.is_empty().then_some(event)
     }
-
-    /// The queue entry of the event's member, in the object's own strings: the entry
-    /// [`Entry::of`] would make from the core's state once the event made them knock.
-    pub fn entry(&self) -> Entry<'_> {
-        let [state_key, sender, event_id, room_id, membership, reason, displayname, avatar_url, ts, _, _] =
-            self.slots;
-        // Each field starts where the present ones before it end.
-        let mut end = 0.0;
-        let [user_at, _, event_id_at, _, _, reason_at, displayname_at, avatar_url_at] = [
-            state_key,
-            sender,
-            event_id,
-            room_id,
-            membership,
-            reason,
-            displayname,
-            avatar_url,
-        ]
-        .map(|length| {
-            let start = end;
-            end += f64::max(length, 0.0);
-            start
-        });
-        let spans: Spans = [
-            user_at,
-            state_key,
-            reason_at,
-            reason,
-            displayname_at,
-            displayname,
-            avatar_url_at,
-            avatar_url,
-            event_id_at,
-            event_id,
-            ts,
-        ];
-        Entry::InJs(&self.js, spans)
-    }
 }
 
 /// The next field: `Some(None)` for an absent one (a negative length).
@@ -120,10 +94,13 @@ fn next<'a>(rest: &mut &'a str, units: f64) -> Option<Option<&'a str>> {
 
 #[wasm_bindgen(module = "/src/wasm/member_event.js")]
 extern "C" {
-    #[wasm_bindgen(catch, js_name = memberEventParts)]
-    fn member_event_parts(
-        event: &JsValue,
-        out: &mut [f64],
-        utf8: &mut [u8],
-    ) -> Result<Option<JsString>, JsValue>;
+    #[wasm_bindgen(js_name = useMemory)]
+    fn use_memory(memory: &JsValue);
+
+    /// Catches what a getter throws (and returns false): the JSON way then reports it.
+    #[wasm_bindgen(js_name = memberEventParts)]
+    fn member_event_parts(event: &JsValue, slots_at: u32, utf8_at: u32, utf8_len: u32) -> bool;
+
+    #[wasm_bindgen(js_name = lastText)]
+    fn last_text() -> JsString;
 }

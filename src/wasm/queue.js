@@ -1,5 +1,7 @@
 // The JS side of a Room's cached knock queue (see queue.rs): one call per change.
 
+import { last } from "./member_event.js";
+
 /**
  * `applyEvent`'s result for an event that moved a knocker in the queue: the `QueueChange`,
  * with the entry that entered at `inserted` built from `text` and `spans` (see
@@ -7,13 +9,28 @@
  * for no `removed` or `inserted`. One call for all of it.
  */
 export function queueChange(chunks, removed, inserted, text, spans) {
+  return change(chunks, removed, inserted, inserted >= 0 ? knockRequest(text, spans, 0) : undefined);
+}
+
+/**
+ * `queueChange` for an entry made by the last member event object read (`last` in
+ * member_event.js), in the object's own strings: nothing crosses from wasm but the indices.
+ */
+export function queueChangeOfRead(chunks, removed, inserted) {
+  if (inserted < 0) return change(chunks, removed, inserted, undefined);
+  const { userId, reason, displayName, avatarUrl, eventId, ts } = last;
+  const request = requestOf(userId, reason, displayName, avatarUrl, eventId, ts);
+  return change(chunks, removed, inserted, Object.freeze(request));
+}
+
+function change(chunks, removed, inserted, request) {
   const queue = {};
   if (removed >= 0) queue.removed = removed;
-  if (inserted >= 0) {
+  if (request !== undefined) {
     queue.inserted = inserted;
-    queue.request = knockRequest(text, spans, 0);
+    queue.request = request;
   }
-  if (chunks !== undefined) patch(chunks, removed, inserted, queue.request);
+  if (chunks !== undefined) patch(chunks, removed, inserted, request);
   return Object.freeze({ applied: true, queue: Object.freeze(queue) });
 }
 
@@ -95,16 +112,24 @@ function knockRequest(text, spans, k) {
  * A `KnockRequest` from strings in `text`: `spans` holds, from `k`, the start and the length
  * in UTF-16 units of userId, reason, displayName, avatarUrl and eventId (length -1 for an
  * absent one), then originServerTs (-1 for none). So one string crosses from wasm for one or
- * many entries, or none when `text` is the event object's fields. Keys in the order of the
- * serialised form.
+ * many entries.
  */
 export function request(text, spans, k) {
-  const entry = { userId: field(text, spans, k) };
-  if (spans[k + 3] >= 0) entry.reason = field(text, spans, k + 2);
-  if (spans[k + 5] >= 0) entry.displayName = field(text, spans, k + 4);
-  if (spans[k + 7] >= 0) entry.avatarUrl = field(text, spans, k + 6);
-  if (spans[k + 9] >= 0) entry.eventId = field(text, spans, k + 8);
-  if (spans[k + 10] >= 0) entry.originServerTs = spans[k + 10];
+  const present = (i) => (spans[k + i + 1] >= 0 ? field(text, spans, k + i) : null);
+  return requestOf(field(text, spans, k), present(2), present(4), present(6), present(8), spans[k + 10]);
+}
+
+/**
+ * A `KnockRequest` from its fields (null for none, ts -1). Every entry is made here, so all
+ * have the same few shapes (see SHAPES). Keys in the order of the serialised form.
+ */
+function requestOf(userId, reason, displayName, avatarUrl, eventId, ts) {
+  const entry = { userId };
+  if (reason !== null) entry.reason = reason;
+  if (displayName !== null) entry.displayName = displayName;
+  if (avatarUrl !== null) entry.avatarUrl = avatarUrl;
+  if (eventId !== null) entry.eventId = eventId;
+  if (ts >= 0) entry.originServerTs = ts;
   return entry;
 }
 

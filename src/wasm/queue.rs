@@ -1,10 +1,10 @@
 //! A room's knock queue as JS objects: listed once, then patched in place per change, never
 //! rebuilt.
 
-use js_sys::{Array, JsString};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
-use super::layout::{Layout, REQUEST};
+use super::layout::Layout;
 use crate::core::room::{KnockRequest, QueueMove};
 
 /// The queue's frozen entries in JS, in chunks that only the Room holds (see `queue.js`),
@@ -41,20 +41,16 @@ impl Queue {
     }
 }
 
-/// Where an entry's fields are in a text: [`REQUEST`] numbers, as [`Layout::request`] lays
-/// them out.
-pub type Spans = [f64; REQUEST];
-
-/// The fields of an entry that enters the queue: the event object's own strings (one JS
-/// string, nothing crosses the boundary), or the core's.
-pub enum Entry<'a> {
-    InJs(&'a JsString, Spans),
+/// The fields of an entry that enters the queue: the strings of the member event object last
+/// read (kept on the JS side, nothing crosses the boundary), or the core's.
+pub enum Entry {
+    Read,
     InRust(Layout),
 }
 
-impl Entry<'_> {
+impl Entry {
     /// The fields of a request of the core.
-    pub fn of(request: &KnockRequest<'_>) -> Entry<'static> {
+    pub fn of(request: &KnockRequest<'_>) -> Entry {
         let mut layout = Layout::default();
         layout.request(request);
         Entry::InRust(layout)
@@ -63,7 +59,7 @@ impl Entry<'_> {
 
 /// `applyEvent`'s result for an event that moved a knocker in the queue (`QueueChange`, with
 /// the entry that entered), in one call that also patches the cached queue, if any, to match.
-pub fn change(queue: Option<&mut Queue>, moved: QueueMove, entry: Option<Entry<'_>>) -> JsValue {
+pub fn change(queue: Option<&mut Queue>, moved: QueueMove, entry: Option<Entry>) -> JsValue {
     let none = JsValue::UNDEFINED;
     let chunks: &JsValue = match queue {
         Some(queue) => {
@@ -74,11 +70,11 @@ pub fn change(queue: Option<&mut Queue>, moved: QueueMove, entry: Option<Entry<'
     };
     let (removed, inserted) = (js_index(moved.from), js_index(moved.to));
     match &entry {
-        Some(Entry::InJs(text, spans)) => queue_change_in(chunks, removed, inserted, text, spans),
+        Some(Entry::Read) => queue_change_of_read(chunks, removed, inserted),
         Some(Entry::InRust(layout)) => {
             queue_change(chunks, removed, inserted, &layout.text, &layout.numbers)
         }
-        None => queue_change(chunks, removed, -1.0, "", &[]),
+        None => queue_change_of_read(chunks, removed, -1.0),
     }
 }
 
@@ -109,12 +105,6 @@ extern "C" {
         spans: &[f64],
     ) -> JsValue;
 
-    #[wasm_bindgen(js_name = queueChange)]
-    fn queue_change_in(
-        chunks: &JsValue,
-        removed: f64,
-        inserted: f64,
-        text: &JsString,
-        spans: &[f64],
-    ) -> JsValue;
+    #[wasm_bindgen(js_name = queueChangeOfRead)]
+    fn queue_change_of_read(chunks: &JsValue, removed: f64, inserted: f64) -> JsValue;
 }

@@ -116,26 +116,26 @@ impl Room {
         #[wasm_bindgen(unchecked_param_type = "StateEvent | string")] event: JsValue,
     ) -> JsResult<JsValue> {
         let parts = Parts::read(&event, &mut self.scratch);
-        let read = parts.as_ref().and_then(|p| Some((p, p.member_event()?)));
-        let (applied, parts) = match read {
-            Some((parts, member)) => (
-                self.inner.apply_member(&member).map_err(error_to_js)?,
-                Some(parts),
-            ),
+        let (applied, read) = match parts.as_ref().and_then(Parts::member_event) {
+            Some(member) => (self.inner.apply_member(&member).map_err(error_to_js)?, true),
             None => {
                 let bytes = json_utf8(&event, "event", "event must be an object or JSON text")?;
                 let text = utf8(&bytes).map_err(error_to_js)?;
                 let event = RawEvent::from_json(text).map_err(error_to_js)?;
-                (self.inner.apply(&event).map_err(error_to_js)?, None)
+                (self.inner.apply(&event).map_err(error_to_js)?, false)
             }
         };
         let moved = applied.queue;
         if moved.from.is_none() && moved.to.is_none() {
             return Ok(applied_result(applied.ignored));
         }
-        let entry = moved.to.and_then(|index| match parts {
-            Some(parts) => Some(parts.entry()),
-            None => self.inner.knock_request_at(index).map(|r| Entry::of(&r)),
+        // The entry's strings: the object's own, kept on the JS side, or the core's.
+        let entry = moved.to.and_then(|index| {
+            if read {
+                Some(Entry::Read)
+            } else {
+                self.inner.knock_request_at(index).map(|r| Entry::of(&r))
+            }
         });
         let queue = self.queue.get_mut();
         if moved.to.is_some() && entry.is_none() {

@@ -2,8 +2,10 @@
 import { readFileSync } from "node:fs";
 import * as mk from "../../pkg/matrix_knock.js";
 
-mk.initSync({ module: readFileSync(new URL("../../pkg/matrix_knock_bg.wasm", import.meta.url)) });
+const wasm = mk.initSync({ module: readFileSync(new URL("../../pkg/matrix_knock_bg.wasm", import.meta.url)) });
 export const { Room } = mk;
+/** The module's wasm memory (to see it grow). */
+export const { memory } = wasm;
 export default mk;
 
 /** A client-format state event. */

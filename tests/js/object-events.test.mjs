@@ -5,7 +5,7 @@
 // then the same queue, memberships and decisions.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Room, knockRoom } from "./load.mjs";
+import { Room, knockRoom, memory } from "./load.mjs";
 
 let seed = 2403;
 const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
@@ -143,6 +143,32 @@ test("applyEvent(object) reads only the fields the rules read", () => {
   assert.equal(room.knockRequests(), before);
   assert.equal(room.membership("@t:hs2"), "leave");
   room.free();
+});
+
+test("applyEvent(object): a getter that makes the wasm memory grow changes nothing read", () => {
+  // The fields are written into wasm memory through views of it, which its growth detaches:
+  // a getter that grows it (here through another room) must not leave them written to an old
+  // buffer, nor the event read as empty fields.
+  const [room, other, plain] = [Room.fromStateEvents(knockRoom()), Room.fromStateEvents(knockRoom()), Room.fromStateEvents(knockRoom())];
+  const knock = { type: "m.room.member", state_key: "@g:hs2", sender: "@g:hs2", event_id: "$g", origin_server_ts: 9 };
+  const content = { membership: "knock", displayname: "Gee" };
+  let grew = false;
+  Object.defineProperty(content, "reason", {
+    enumerable: true,
+    get() {
+      const buffer = memory.buffer;
+      // Invalid JSON, copied into wasm memory as UTF-8 before it is read: ~3 bytes per unit.
+      assert.throws(() => other.applyEvent("x".repeat(buffer.byteLength)), (e) => e.code === "INVALID_JSON");
+      grew ||= memory.buffer !== buffer;
+      return "let me in";
+    },
+  });
+  const result = room.applyEvent({ ...knock, content });
+  assert.ok(grew, "the getter made the memory grow");
+  const expected = plain.applyEvent({ ...knock, content: { membership: "knock", displayname: "Gee", reason: "let me in" } });
+  assert.deepEqual(result, expected);
+  assert.deepEqual(room.knockRequests(), plain.knockRequests());
+  for (const r of [room, other, plain]) r.free();
 });
 
 test("applyEvent(object) reads only a content's own keys, as JSON.stringify does", () => {
