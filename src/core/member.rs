@@ -167,7 +167,7 @@ impl Member {
     }
 
     /// Becomes the member `event` sets, reusing the memory of the details it held.
-    pub fn update(&mut self, event: &MemberEvent<'_>) {
+    pub(crate) fn update(&mut self, event: &MemberEvent<'_>) {
         let content = &event.content;
         self.kind = match content.membership() {
             MembershipState::Ban => Kind::Ban,

@@ -103,6 +103,7 @@ function read(e, at, utf8At, length) {
   let time = e.origin_server_ts;
   if (typeof time === "number") {
     if (!(Number.isSafeInteger(time) && time >= 0)) return false;
+    time ||= 0; // -0, which JSON writes as 0
   } else if (unsure(time)) {
     return false;
   } else {

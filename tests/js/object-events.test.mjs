@@ -145,6 +145,16 @@ test("applyEvent(object) reads only the fields the rules read", () => {
   room.free();
 });
 
+test("applyEvent(object): a timestamp of -0 enters the queue as 0, as its JSON text does", () => {
+  // The entry is made from the object's own values: -0 would show where JSON writes 0.
+  const [byObject, byText] = [Room.fromStateEvents(knockRoom()), Room.fromStateEvents(knockRoom())];
+  const knock = { type: "m.room.member", state_key: "@z:hs2", sender: "@z:hs2", content: { membership: "knock" }, origin_server_ts: -0 };
+  assert.deepEqual(byObject.applyEvent(knock), byText.applyEvent(JSON.stringify(knock)));
+  assert.deepEqual(byObject.knockRequests(), byText.knockRequests());
+  byObject.free();
+  byText.free();
+});
+
 test("applyEvent(object): a getter that makes the wasm memory grow changes nothing read", () => {
   // The fields are written into wasm memory through views of it, which its growth detaches:
   // a getter that grows it (here through another room) must not leave them written to an old
