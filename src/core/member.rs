@@ -166,6 +166,16 @@ impl Member {
         self.details.as_ref().and_then(|d| d.origin_server_ts)
     }
 
+    /// The event's ID (a joined member's is not kept).
+    pub fn event_id(&self) -> Option<&str> {
+        self.details.as_ref().and_then(|d| d.event_id())
+    }
+
+    /// The reason given (a joined member's is not kept).
+    pub fn reason(&self) -> Option<&str> {
+        self.details.as_ref().and_then(|d| d.reason())
+    }
+
     /// Becomes the member `event` sets, reusing the memory of the details it held.
     pub(crate) fn update(&mut self, event: &MemberEvent<'_>) {
         let content = &event.content;

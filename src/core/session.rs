@@ -12,6 +12,7 @@ use super::{
     event::{MemberContent, RawEvent, Unsigned},
     json,
     lifecycle::{Change, ChangeKind, KnockStatus, MyKnock},
+    member::Member,
     preview::RoomPreview,
     request::{self, Request, RequestOptions},
     room::{check_user_id, parse_room_id, parse_user_id, KnockRequest, RoomState},
@@ -175,9 +176,8 @@ impl Session {
         diff_queue(room_id, room, &before, changes);
         let seen = self.seen.entry(room_id.to_owned()).or_default();
         seen.retain(|event_id, user| {
-            room.member(user).is_some_and(|m| {
-                m.is_knock() && m.details.as_ref().and_then(|d| d.event_id()) == Some(event_id)
-            })
+            room.member(user)
+                .is_some_and(|m| m.is_knock() && m.event_id() == Some(event_id))
         });
         if matches!(
             room.membership(self.user_id.as_str()),
@@ -402,11 +402,7 @@ impl Session {
         let mut marked = 0;
         for user in user_ids {
             let knock = room.member(user).filter(|m| m.is_knock());
-            if let Some(event_id) = knock
-                .and_then(|m| m.details.as_ref())
-                .and_then(|d| d.event_id())
-                .map(str::to_owned)
-            {
+            if let Some(event_id) = knock.and_then(Member::event_id).map(str::to_owned) {
                 seen.insert(event_id, user.clone());
                 marked += 1;
             }
@@ -510,9 +506,12 @@ fn diff_queue(room_id: &str, room: &RoomState, before: &QueueSnapshot, changes: 
         let Some(member) = room.member(user) else {
             continue;
         };
-        let details = member.details.as_deref();
-        let by = details.map_or(user, |d| d.sender()).to_owned();
-        let reason = details.and_then(|d| d.reason()).map(str::to_owned);
+        let by = member
+            .details
+            .as_ref()
+            .map_or(user, |d| d.sender())
+            .to_owned();
+        let reason = member.reason().map(str::to_owned);
         let outcome = match member.membership() {
             MembershipState::Knock => continue, // a re-knock: reported as new below
             MembershipState::Invite => Some("accepted"),
@@ -541,8 +540,7 @@ fn diff_queue(room_id: &str, room: &RoomState, before: &QueueSnapshot, changes: 
         }
         let reason = room
             .member(user)
-            .and_then(|m| m.details.as_ref())
-            .and_then(|d| d.reason())
+            .and_then(Member::reason)
             .map(str::to_owned);
         changes.push(Change {
             user_id: Some(user.to_owned()),
