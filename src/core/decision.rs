@@ -218,3 +218,20 @@ pub struct Decision {
     /// The level the action needs, where it was compared.
     pub required_level: Option<Int>,
 }
+
+impl Decision {
+    /// Its strings: action, code, message and rule.
+    pub fn strings(&self) -> [&str; 4] {
+        [
+            self.action.as_str(),
+            self.code.as_str(),
+            &self.message,
+            &self.rule,
+        ]
+    }
+
+    /// The bytes of [`Decision::strings`].
+    pub fn text_len(&self) -> usize {
+        self.strings().iter().map(|s| s.len()).sum()
+    }
+}

@@ -1,5 +1,7 @@
 //! Plain-English explanations of decisions.
 
+use std::fmt;
+
 use ruma_common::UserId;
 use ruma_events::room::power_levels::UserPowerLevel;
 
@@ -10,19 +12,30 @@ use super::{
 };
 
 /// A level as people read it.
-pub fn level_text(level: Option<&UserPowerLevel>) -> String {
-    match level {
-        Some(UserPowerLevel::Int(i)) => i.to_string(),
-        Some(UserPowerLevel::Infinite) => "infinite (room creator)".to_owned(),
-        Some(_) | None => "unknown".to_owned(),
+struct Level<'a>(Option<&'a UserPowerLevel>);
+
+impl fmt::Display for Level<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(UserPowerLevel::Int(i)) => write!(f, "{i}"),
+            Some(UserPowerLevel::Infinite) => f.write_str("infinite (room creator)"),
+            Some(_) | None => f.write_str("unknown"),
+        }
     }
 }
 
-fn join_rule_text(room: &RoomState) -> String {
-    match room.join_rule() {
-        Some(rule) => format!("`{}`", rule.as_str()),
-        None if room.join_rule_absent() => "missing, which servers read as `invite`".to_owned(),
-        None => "malformed (not a string), which matches no rule".to_owned(),
+/// The join rule as a message names it.
+struct JoinRule<'a>(&'a RoomState);
+
+impl fmt::Display for JoinRule<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.join_rule() {
+            Some(rule) => write!(f, "`{}`", rule.as_str()),
+            None if self.0.join_rule_absent() => {
+                f.write_str("missing, which servers read as `invite`")
+            }
+            None => f.write_str("malformed (not a string), which matches no rule"),
+        }
     }
 }
 
@@ -47,15 +60,11 @@ pub fn message(
     code: &Code,
     levels: LevelsRef<'_>,
 ) -> String {
+    // Each part is written only by the messages that show it.
     let version = room.version().as_str();
-    let rule = join_rule_text(room);
-    let membership = |user: &UserId| room.membership(user.as_str()).as_str().to_owned();
-    let (a, t, r) = (
-        level_text(levels.actor),
-        level_text(levels.target),
-        levels.required,
-    );
-    let required = r.map_or_else(|| "unknown".to_owned(), |r| r.to_string());
+    let rule = JoinRule(room);
+    let membership = |user: &UserId| room.membership(user.as_str());
+    let (a, t) = (Level(levels.actor), Level(levels.target));
     let does = verb(action);
     match code {
         // `/kick` of oneself is a self-leave, which the server accepts.
@@ -83,7 +92,7 @@ pub fn message(
         ),
         Code::NotInvited => format!(
             "The join rule is {rule}: {actor} must be invited first (their membership is {}; a pending knock is not enough).",
-            membership(actor)
+            membership(actor).as_str()
         ),
         Code::NotForOthers => format!("Only {target} can {does} for themselves."),
         Code::Banned => format!("{actor} is banned from this room."),
@@ -94,31 +103,32 @@ pub fn message(
         ),
         Code::ActorNotJoined => format!(
             "{actor} must be in the room to {does} (their membership is {}).",
-            membership(actor)
+            membership(actor).as_str()
         ),
         Code::TargetBanned => format!("{target} is banned; only unban applies to them."),
-        Code::InsufficientLevel => format!(
-            "To {does} needs power level {required}; {actor} has {a}."
-        ),
+        Code::InsufficientLevel => match levels.required {
+            Some(required) => format!("To {does} needs power level {required}; {actor} has {a}."),
+            None => format!("To {does} needs power level unknown; {actor} has {a}."),
+        },
         Code::TargetLevelNotBelowActor => format!(
             "{target} has power level {t}, not below {actor}'s {a}: one can only {does} users with a lower power level."
         ),
         Code::TargetNotInRoom => format!(
             "{target} is not in the room (membership {}), so there is nobody to kick.",
-            membership(target)
+            membership(target).as_str()
         ),
-        Code::TargetNotBanned => format!("{target} is not banned (membership {}).", membership(target)),
+        Code::TargetNotBanned => format!("{target} is not banned (membership {}).", membership(target).as_str()),
         Code::TargetNotKnocking => format!(
             "{target} has no pending knock (membership {}).",
-            membership(target)
+            membership(target).as_str()
         ),
         Code::NotKnocking => format!(
             "{actor} has no pending knock to rescind (membership {}).",
-            membership(actor)
+            membership(actor).as_str()
         ),
         Code::NotInRoom => format!(
             "{actor} is not in the room (membership {}), so there is nothing to leave.",
-            membership(actor)
+            membership(actor).as_str()
         ),
         Code::JoinedRoomsUnknown => format!(
             "The join rule is {rule}: joining depends on the rooms {actor} is in; pass context.joinedRoomIds."

@@ -1,5 +1,7 @@
 //! Room versions: ruma's authorization rules plus the auth-rule numbering each version uses.
 
+use std::fmt::Write as _;
+
 use ruma_common::{room_version_rules::AuthorizationRules, RoomVersionId};
 
 use super::error::{Error, ErrorCode, Result};
@@ -118,8 +120,8 @@ impl RoomVersion {
         };
         let mut label = format!("v{} {block}.{sub}", self.number);
         for step in steps {
-            label.push('.');
-            label.push_str(&step.to_string());
+            // Writing to a String cannot fail.
+            let _ = write!(label, ".{step}");
         }
         label
     }

@@ -7,17 +7,13 @@ use crate::core::Decision;
 
 /// A decision as a JS `Decision`.
 pub fn decision_to_js(decision: &Decision) -> JsValue {
-    let mut layout = Layout::default();
-    layout.decision(decision);
+    let layout = Layout::decisions(&[decision]);
     decision_from(&layout.text, &layout.numbers)
 }
 
 /// Accept, decline, ban and unban as a JS `PermittedActions`.
 pub fn permitted_to_js(decisions: [&Decision; 4]) -> JsValue {
-    let mut layout = Layout::default();
-    for decision in decisions {
-        layout.decision(decision);
-    }
+    let layout = Layout::decisions(&decisions);
     permitted_from(&layout.text, &layout.numbers)
 }
 

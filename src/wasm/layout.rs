@@ -46,11 +46,25 @@ impl Layout {
         self.number(r.origin_server_ts().map_or(-1.0, |ts| ts as f64));
     }
 
+    /// The layout of `decisions`, its buffers allocated once.
+    pub fn decisions(decisions: &[&Decision]) -> Self {
+        let text = decisions.iter().map(|d| d.text_len()).sum();
+        let mut layout = Layout {
+            text: String::with_capacity(text),
+            numbers: Vec::with_capacity(decisions.len() * DECISION),
+            units: 0.0,
+        };
+        for d in decisions {
+            layout.decision(d);
+        }
+        layout
+    }
+
     /// A decision: allowed (1 or 0); its action, code, message and rule; then its actor,
     /// target and required levels (NaN for none, Infinity for a v12 creator).
     pub fn decision(&mut self, d: &Decision) {
         self.number(f64::from(u8::from(d.allowed)));
-        for part in [d.action.as_str(), d.code.as_str(), &d.message, &d.rule] {
+        for part in d.strings() {
             self.string(Some(part));
         }
         let level = |l: &Option<_>| l.as_ref().map_or(f64::NAN, level_number);
@@ -59,6 +73,9 @@ impl Layout {
         self.number(d.required_level.map_or(f64::NAN, |l| i64::from(l) as f64));
     }
 }
+
+/// How many numbers [`Layout::decision`] writes (`DECISION` in `decision.js`).
+const DECISION: usize = 12;
 
 /// The length of a string in UTF-16 units, as JS counts it.
 pub fn utf16_units(s: &str) -> f64 {
