@@ -74,13 +74,14 @@ pub fn change(queue: Option<&mut Queue>, moved: QueueMove, entry: Option<Entry>)
         Some(Entry::InRust(layout)) => {
             queue_change(chunks, removed, inserted, &layout.text, &layout.numbers)
         }
-        None => queue_change_of_read(chunks, removed, -1.0),
+        None => queue_change_of_read(chunks, removed, -1),
     }
 }
 
-/// An index for the JS side, -1 for none.
-fn js_index(index: Option<usize>) -> f64 {
-    index.map_or(-1.0, |i| i as f64)
+/// An index for the JS side, -1 for none: an `i32`, which reaches JS as a small integer
+/// (an `f64` may be boxed on the way). A queue in wasm32 memory has far fewer entries.
+fn js_index(index: Option<usize>) -> i32 {
+    index.and_then(|i| i32::try_from(i).ok()).unwrap_or(-1)
 }
 
 #[wasm_bindgen(module = "/src/wasm/queue.js")]
@@ -99,12 +100,12 @@ extern "C" {
     #[wasm_bindgen(js_name = queueChange)]
     fn queue_change(
         chunks: &JsValue,
-        removed: f64,
-        inserted: f64,
+        removed: i32,
+        inserted: i32,
         text: &str,
         spans: &[f64],
     ) -> JsValue;
 
     #[wasm_bindgen(js_name = queueChangeOfRead)]
-    fn queue_change_of_read(chunks: &JsValue, removed: f64, inserted: f64) -> JsValue;
+    fn queue_change_of_read(chunks: &JsValue, removed: i32, inserted: i32) -> JsValue;
 }
