@@ -24,6 +24,18 @@ impl fmt::Display for Level<'_> {
     }
 }
 
+/// A value, or "unknown".
+struct OrUnknown<T>(Option<T>);
+
+impl<T: fmt::Display> fmt::Display for OrUnknown<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(value) => value.fmt(f),
+            None => f.write_str("unknown"),
+        }
+    }
+}
+
 /// The join rule as a message names it.
 struct JoinRule<'a>(&'a RoomState);
 
@@ -65,6 +77,7 @@ pub fn message(
     let rule = JoinRule(room);
     let membership = |user: &UserId| room.membership(user.as_str());
     let (a, t) = (Level(levels.actor), Level(levels.target));
+    let required = OrUnknown(levels.required);
     let does = verb(action);
     match code {
         // `/kick` of oneself is a self-leave, which the server accepts.
@@ -106,10 +119,9 @@ pub fn message(
             membership(actor).as_str()
         ),
         Code::TargetBanned => format!("{target} is banned; only unban applies to them."),
-        Code::InsufficientLevel => match levels.required {
-            Some(required) => format!("To {does} needs power level {required}; {actor} has {a}."),
-            None => format!("To {does} needs power level unknown; {actor} has {a}."),
-        },
+        Code::InsufficientLevel => {
+            format!("To {does} needs power level {required}; {actor} has {a}.")
+        }
         Code::TargetLevelNotBelowActor => format!(
             "{target} has power level {t}, not below {actor}'s {a}: one can only {does} users with a lower power level."
         ),
