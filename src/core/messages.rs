@@ -157,3 +157,58 @@ pub fn message(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::core::{decision::Action, room::RoomState, rules::Context};
+
+    /// The message of `action` by `actor` on `target` in a room of `events` (JSON objects).
+    fn message(events: &[&str], action: Action, actor: &str, target: &str) -> String {
+        let room = RoomState::from_json(&format!("[{}]", events.join(","))).unwrap();
+        let decision = room.check(action, actor, Some(target), &Context::default());
+        decision.unwrap().message
+    }
+
+    const CREATE_V10: &str = r#"{"type":"m.room.create","state_key":"","sender":"@c:hs","content":{"room_version":"10","creator":"@c:hs"}}"#;
+    const CREATE_V12: &str = r#"{"type":"m.room.create","state_key":"","sender":"@c:hs","content":{"room_version":"12"}}"#;
+    const C_JOINED: &str = r#"{"type":"m.room.member","state_key":"@c:hs","sender":"@c:hs","content":{"membership":"join"}}"#;
+    const M_JOINED: &str = r#"{"type":"m.room.member","state_key":"@m:hs","sender":"@m:hs","content":{"membership":"join"}}"#;
+    const K_KNOCKING: &str = r#"{"type":"m.room.member","state_key":"@k:hs","sender":"@k:hs","content":{"membership":"knock"}}"#;
+
+    #[test]
+    fn messages_name_the_levels_the_join_rule_and_the_membership() {
+        let levels = r#"{"type":"m.room.power_levels","state_key":"","sender":"@c:hs","content":{"users":{"@m:hs":50},"kick":75}}"#;
+        assert_eq!(
+            message(
+                &[CREATE_V10, C_JOINED, M_JOINED, K_KNOCKING, levels],
+                Action::Decline,
+                "@m:hs",
+                "@k:hs"
+            ),
+            "To kick needs power level 75; @m:hs has 50."
+        );
+        let levels = r#"{"type":"m.room.power_levels","state_key":"","sender":"@c:hs","content":{"users":{"@m:hs":100}}}"#;
+        assert_eq!(
+            message(&[CREATE_V12, C_JOINED, M_JOINED, levels], Action::Kick, "@m:hs", "@c:hs"),
+            "@c:hs has power level infinite (room creator), not below @m:hs's 100: one can only kick users with a lower power level."
+        );
+        assert_eq!(
+            message(&[CREATE_V10, C_JOINED], Action::Knock, "@k:hs", "@k:hs"),
+            "The join rule is missing, which servers read as `invite`; knocking needs `knock` or `knock_restricted`."
+        );
+        let malformed = r#"{"type":"m.room.join_rules","state_key":"","sender":"@c:hs","content":{"join_rule":5}}"#;
+        assert_eq!(
+            message(&[CREATE_V10, C_JOINED, malformed], Action::Join, "@k:hs", "@k:hs"),
+            "The join rule is malformed (not a string), which matches no rule, which lets nobody join in room version 10, invited or not."
+        );
+        assert_eq!(
+            message(
+                &[CREATE_V10, C_JOINED, K_KNOCKING],
+                Action::Unban,
+                "@c:hs",
+                "@k:hs"
+            ),
+            "@k:hs is not banned (membership knock)."
+        );
+    }
+}
