@@ -105,7 +105,7 @@ pub fn message(
         ),
         Code::NotInvited => format!(
             "The join rule is {rule}: {actor} must be invited first (their membership is {}; a pending knock is not enough).",
-            membership(actor).as_str()
+            membership(actor)
         ),
         Code::NotForOthers => format!("Only {target} can {does} for themselves."),
         Code::Banned => format!("{actor} is banned from this room."),
@@ -116,7 +116,7 @@ pub fn message(
         ),
         Code::ActorNotJoined => format!(
             "{actor} must be in the room to {does} (their membership is {}).",
-            membership(actor).as_str()
+            membership(actor)
         ),
         Code::TargetBanned => format!("{target} is banned; only unban applies to them."),
         Code::InsufficientLevel => {
@@ -127,20 +127,20 @@ pub fn message(
         ),
         Code::TargetNotInRoom => format!(
             "{target} is not in the room (membership {}), so there is nobody to kick.",
-            membership(target).as_str()
+            membership(target)
         ),
-        Code::TargetNotBanned => format!("{target} is not banned (membership {}).", membership(target).as_str()),
+        Code::TargetNotBanned => format!("{target} is not banned (membership {}).", membership(target)),
         Code::TargetNotKnocking => format!(
             "{target} has no pending knock (membership {}).",
-            membership(target).as_str()
+            membership(target)
         ),
         Code::NotKnocking => format!(
             "{actor} has no pending knock to rescind (membership {}).",
-            membership(actor).as_str()
+            membership(actor)
         ),
         Code::NotInRoom => format!(
             "{actor} is not in the room (membership {}), so there is nothing to leave.",
-            membership(actor).as_str()
+            membership(actor)
         ),
         Code::JoinedRoomsUnknown => format!(
             "The join rule is {rule}: joining depends on the rooms {actor} is in; pass context.joinedRoomIds."
